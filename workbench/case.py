@@ -1,0 +1,241 @@
+"""The case: one DuckDB file holding the logs in the canonical schema, and how to query it.
+
+DuckDB lets one process write a file or several processes read it, not both at once. A case
+opened `read_only=True` (what notebooks use) therefore opens a connection per query and
+releases it at once, so an open notebook never blocks a scheduled load for long; a writer
+that meets a held lock retries for a bounded time, then fails with one clear line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from workbench.errors import CaseError, CaseLockedError, ParameterError
+from workbench.schema import TABLES
+
+if TYPE_CHECKING:
+    import polars as pl
+
+SCHEMA_VERSION = "1"
+DEFAULT_LOCK_TIMEOUT = 30.0
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
+_NOT_DB_MARKERS = ("not a valid DuckDB database", "The file is not a valid", "Magic bytes")
+
+
+def _settings() -> dict[str, Any]:
+    """Connection settings: UTC everywhere, bounded memory, spill to disk when needed."""
+    cfg: dict[str, Any] = {}
+    if mem := os.environ.get("WORKBENCH_MEMORY_LIMIT"):
+        cfg["memory_limit"] = mem
+    if threads := os.environ.get("WORKBENCH_THREADS"):
+        cfg["threads"] = int(threads)
+    return cfg
+
+
+class Case:
+    """A case database. Create with `workbench.open()`.
+
+    Example:
+        >>> import workbench as wb
+        >>> case = wb.open()
+        >>> case.sql("select count(*) as n from requests")["n"][0]
+        0
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
+                 lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.path = Path(path) if path is not None else None
+        self.read_only = read_only
+        self.lock_timeout = lock_timeout
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if self.path is None:
+            if read_only:
+                msg = "An in-memory case cannot be read-only: give a case file path."
+                raise CaseError(msg)
+            self._con = _prepare(duckdb.connect(":memory:", config=_settings()))
+            ensure_schema(self._con)
+        elif read_only:
+            if not self.path.exists():
+                msg = f"Case file {str(self.path)!r} does not exist. Create it with `workbench load`."
+                raise CaseError(msg)
+            with self.connect() as con:
+                check_case(con, self.path)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect(write=True) as con:
+                ensure_schema(con)
+
+    def __repr__(self) -> str:
+        where = str(self.path) if self.path else ":memory:"
+        return f"<Case {where}{' read-only' if self.read_only else ''}>"
+
+    # -- connections -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def connect(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work, released when the block ends.
+
+        In memory, a cursor on the one shared database. On a file, a fresh connection that
+        retries a held lock for up to `lock_timeout` seconds, so readers and a writer take turns.
+        """
+        if self._con is not None:
+            cur = self._con.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+            return
+        assert self.path is not None
+        if write and self.read_only:
+            msg = (f"Case {str(self.path)!r} is open read-only; open it with "
+                   "wb.open(path) to write.")
+            raise CaseError(msg)
+        con = _connect_file(self.path, read_only=not write, timeout=self.lock_timeout)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        """Release the in-memory database (file cases hold nothing between calls)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    # -- querying --------------------------------------------------------------------------
+
+    def sql(self, query: str, **params: Any) -> pl.DataFrame:
+        """Run one query and return a polars DataFrame. Values are bound as `$name`, never
+        formatted into the SQL text.
+
+        Example:
+            >>> import workbench as wb
+            >>> wb.open().sql("select $who as who", who="<script>")["who"][0]
+            '<script>'
+        """
+        import polars as pl
+
+        with self.connect(write=not self.read_only and self.path is not None) as con:
+            _check_params(con, query, params)
+            rel = con.sql(query, params=params or None)
+            if rel is None:  # a statement with no result set
+                return pl.DataFrame()
+            return rel.pl()
+
+    def execute(self, query: str, **params: Any) -> None:
+        """Run a statement that changes the case (values bound as `$name`)."""
+        with self.connect(write=True) as con:
+            _check_params(con, query, params)
+            con.execute(query, params or None)
+
+    def tables(self) -> list[str]:
+        """Names of the tables in the case."""
+        df = self.sql("select table_name from duckdb_tables() order by 1")
+        return list(df["table_name"])
+
+    def count(self, table: str) -> int:
+        """Row count of one canonical table."""
+        if table not in TABLES:
+            from workbench.errors import unknown
+            raise unknown("table", table, TABLES)
+        return int(self.sql(f'select count(*) as n from "{table}"')["n"][0])
+
+    # -- the investigation, delegated to the modules that own each step --------------------
+
+    def load(self, paths: Any, **kwargs: Any) -> Any:
+        """Load log files (and optionally accounts and releases); see `workbench.loaders.load`."""
+        from workbench.loaders import load
+        return load(self, paths, **kwargs)
+
+    def info(self) -> dict[str, Any]:
+        """Tables, row counts, time span and quarantine summary; see `workbench.loaders.info`."""
+        from workbench.loaders import info
+        return info(self)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # TimeZone needs ICU, which is only loaded once a connection exists.
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _check_params(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any]) -> None:
+    """Name the declared parameters when the caller's do not match them."""
+    try:
+        stmts = con.extract_statements(query)
+    except duckdb.Error:
+        return  # let execute() report the syntax error itself
+    if not stmts:
+        msg = "Empty query: give one SQL statement."
+        raise ParameterError(msg)
+    declared = set(stmts[-1].named_parameters)
+    given = set(params)
+    if declared != given:
+        missing, extra = sorted(declared - given), sorted(given - declared)
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join('$' + m for m in missing)}")
+        if extra:
+            parts.append(f"not in the query: {', '.join(extra)}")
+        msg = (f"Query parameters do not match ({'; '.join(parts)}). The query declares: "
+               f"{', '.join('$' + d for d in sorted(declared)) or 'none'}.")
+        raise ParameterError(msg)
+
+
+def _connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        try:
+            return _prepare(duckdb.connect(str(path), read_only=read_only, config=_settings()))
+        except duckdb.Error as exc:
+            text = str(exc)
+            if any(m in text for m in _NOT_DB_MARKERS):
+                msg = f"{str(path)!r} is not a case database (not a DuckDB file)."
+                raise CaseError(msg) from None
+            if not any(m in text for m in _LOCK_MARKERS):
+                raise
+            if time.monotonic() >= deadline:
+                msg = (f"Case {str(path)!r} is locked by another process that is writing to it; "
+                       f"gave up after {timeout:g}s. Wait for that load to finish, or close the "
+                       "notebook that opened it for writing, then try again.")
+                raise CaseLockedError(msg) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every canonical table that is missing, and stamp the schema version."""
+    con.execute("CREATE TABLE IF NOT EXISTS workbench_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for table in TABLES.values():
+        con.execute(table.ddl())
+    con.execute("INSERT OR IGNORE INTO workbench_meta VALUES ('schema_version', $v)",
+                {"v": SCHEMA_VERSION})
+
+
+def check_case(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Fail clearly when a DuckDB file is not a workbench case."""
+    names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    if "workbench_meta" not in names or "requests" not in names:
+        msg = (f"{str(path)!r} is a DuckDB file but not a case database (no workbench_meta or "
+               "requests table). Create a case with `workbench load PATH --db CASE`.")
+        raise CaseError(msg)
+
+
+def open(path: str | os.PathLike[str] | None = None, *, read_only: bool = False,
+         lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Case:
+    """Open or create a case file; with no path, an in-memory case.
+
+    Example:
+        >>> import workbench as wb
+        >>> wb.open()
+        <Case :memory:>
+    """
+    return Case(path, read_only=read_only, lock_timeout=lock_timeout)
