@@ -159,6 +159,58 @@ class Case:
         from workbench.loaders import info
         return info(self)
 
+    def compute_features(self, force: bool = False) -> int:
+        """Compute text features for requests that lack them; see `workbench.features`."""
+        from workbench.features import compute_features
+        return compute_features(self, force=force)
+
+    def detectors(self) -> pl.DataFrame:
+        """The detector catalogue, one row per detector; see `workbench.detectors.catalogue`."""
+        from workbench.detectors import catalogue
+        return catalogue()
+
+    def run(self, name: str, **params: Any) -> pl.DataFrame:
+        """Run one detector and return its rows without writing findings."""
+        from workbench.detectors import run
+        return run(self, name, **params)
+
+    def detect(self, **kwargs: Any) -> Any:
+        """Run every detector, write findings, then link accounts into campaigns and leads."""
+        from workbench.detectors import detect
+        return detect(self, **kwargs)
+
+    def leads(self, min_level: str | None = None) -> pl.DataFrame:
+        """Accounts ranked by risk with their reasons; see `workbench.campaigns.leads`."""
+        from workbench.campaigns import leads
+        return leads(self, min_level=min_level)
+
+    def campaigns(self) -> pl.DataFrame:
+        """Campaigns found by linking; see `workbench.campaigns.campaigns`."""
+        from workbench.campaigns import campaigns
+        return campaigns(self)
+
+    def evaluate(self, truth: str | os.PathLike[str]) -> dict[str, Any]:
+        """Precision and recall against a simulator's truth.csv; see `workbench.evaluate`."""
+        from workbench.evaluate import evaluate
+        return evaluate(self, truth)
+
+    def note(self, entity_type: str, entity_id: str, note: str, *, tag: str | None = None,
+             author: str | None = None) -> str:
+        """Save an investigator's note or tag on an actor in `case_notes`; returns its id."""
+        from workbench.notes import add_note
+        return add_note(self, entity_type, entity_id, note, tag=tag, author=author)
+
+    def report(self, campaign: str, out: str | os.PathLike[str] | None = None,
+               format: str = "html") -> str:
+        """Evidence report of one campaign (self-contained HTML or Markdown)."""
+        from workbench.report import report
+        return report(self, campaign, out=out, format=format)
+
+    def indicators(self, campaign: str, format: str = "json") -> Any:
+        """Indicators of one campaign as csv, json or a STIX 2.1 bundle."""
+        from workbench.indicators import indicators
+        return indicators(self, campaign, format=format)
+
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # TimeZone needs ICU, which is only loaded once a connection exists.
