@@ -63,7 +63,8 @@ class Case:
             ensure_schema(self._con)
         elif read_only:
             if not self.path.exists():
-                msg = f"Case file {str(self.path)!r} does not exist. Create it with `workbench load`."
+                msg = (f"Case file {str(self.path)!r} does not exist. "
+                       "Create it with `workbench load`.")
                 raise CaseError(msg)
             with self.connect() as con:
                 check_case(con, self.path)
@@ -144,7 +145,8 @@ class Case:
         """Row count of one canonical table."""
         if table not in TABLES:
             from workbench.errors import unknown
-            raise unknown("table", table, TABLES)
+            err = unknown("table", table, TABLES)
+            raise err
         return int(self.sql(f'select count(*) as n from "{table}"')["n"][0])
 
     # -- the investigation, delegated to the modules that own each step --------------------
@@ -265,7 +267,8 @@ def _connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.Duck
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every canonical table that is missing, and stamp the schema version."""
-    con.execute("CREATE TABLE IF NOT EXISTS workbench_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS workbench_meta "
+                "(key VARCHAR PRIMARY KEY, value VARCHAR)")
     for table in TABLES.values():
         con.execute(table.ddl())
     con.execute("INSERT OR IGNORE INTO workbench_meta VALUES ('schema_version', $v)",

@@ -1,4 +1,4 @@
-"""Errors the workbench raises. Each message quotes the bad value, states the rule and offers a fix."""
+"""Errors the workbench raises: each message quotes the bad value, states the rule, offers a fix."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ class Table:
         cols = [f'"{c.name}" {c.type}' for c in self.columns]
         if self.primary_key:
             cols.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
-        return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
+        body = ",\n  ".join(cols)
+        return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  {body}\n)'
 
 
 def _t(name: str, doc: str, cols: list[tuple[str, str, str]], pk: tuple[str, ...] = (),
