@@ -31,7 +31,7 @@ def _register() -> None:
     # Each module adds its commands to `cli` on import; a missing area simply adds none.
     import importlib
 
-    for name in ("case", "simulate", "detect", "campaigns", "report", "lab"):
+    for name in ("case", "simulate", "detect", "campaigns", "report", "lab", "demo"):
         try:
             importlib.import_module(f"workbench.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -1,0 +1,34 @@
+"""The public API stays small, sorted and fast to import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import workbench as wb
+
+
+def test_all_is_sorted_and_resolves() -> None:
+    assert wb.__all__ == sorted(wb.__all__)
+    for name in wb.__all__:
+        assert getattr(wb, name) is not None, name
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        wb.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_does_not_pull_heavy_modules() -> None:
+    code = (
+        "import sys, workbench; "
+        "heavy = [m for m in ('altair', 'ipywidgets', 'jupyterlab', 'pyspark', 'vl_convert', "
+        "'stix2', 'workbench.simulate', 'workbench.widgets') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
