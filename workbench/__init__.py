@@ -11,10 +11,11 @@ from typing import Any
 from workbench.case import Case, open
 from workbench.errors import WorkbenchError
 
-__all__ = ["Case", "WorkbenchError", "open", "simulate", "trace", "triage"]
+__all__ = ["Case", "WorkbenchError", "open", "open_parquet", "simulate", "trace", "triage"]
 __version__ = "0.1.0"
 
 _LAZY = {
+    "open_parquet": ("workbench.export", "open_parquet"),
     "simulate": ("workbench.simulate", "simulate"),
     "trace": ("workbench.widgets", "trace"),
     "triage": ("workbench.widgets", "triage"),

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 SCHEMA_VERSION = "1"
-DEFAULT_LOCK_TIMEOUT = 30.0
+DEFAULT_LOCK_TIMEOUT = float(os.environ.get("WORKBENCH_LOCK_TIMEOUT", "30"))
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 _NOT_DB_MARKERS = ("not a valid DuckDB database", "The file is not a valid", "Magic bytes")
 
@@ -213,6 +213,16 @@ class Case:
         from workbench.indicators import indicators
         return indicators(self, campaign, format=format)
 
+    def export_parquet(self, out: str | os.PathLike[str], **kwargs: Any) -> dict[str, int]:
+        """Write the case as hive-partitioned Parquet by day; see `workbench.export`."""
+        from workbench.export import export_parquet
+        return export_parquet(self, out, **kwargs)
+
+    def attach_results(self, source: str | os.PathLike[str]) -> dict[str, int]:
+        """Bring findings, leads, campaigns and links written as Parquet (e.g. by Spark) in."""
+        from workbench.export import attach_results
+        return attach_results(self, source)
+
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # TimeZone needs ICU, which is only loaded once a connection exists.
@@ -277,7 +287,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def check_case(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Fail clearly when a DuckDB file is not a workbench case."""
-    names = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    # A Parquet-backed case (workbench.export.open_parquet) holds `requests` as a view.
+    names = {r[0] for r in con.execute("select table_name from duckdb_tables() union all "
+                                       "select view_name from duckdb_views()").fetchall()}
     if "workbench_meta" not in names or "requests" not in names:
         msg = (f"{str(path)!r} is a DuckDB file but not a case database (no workbench_meta or "
                "requests table). Create a case with `workbench load PATH --db CASE`.")

@@ -190,7 +190,8 @@ FINDINGS = _t("findings", "What detectors found: one row per detector per entity
     ("version", "VARCHAR", "Hash of the detector file's text."),
     ("params", "JSON", "Parameters the detector ran with."),
     ("ran_at", "TIMESTAMPTZ", "When it ran."),
-    ("level", "VARCHAR", "Detector's declared level."),
+    ("level", "VARCHAR", "The detector's declared level when score >= 0.8, one level lower "
+                         "for 0.5 <= score < 0.8, two lower below 0.5 (floor informational)."),
     ("entity_type", "VARCHAR", "account, org, api_key, ip_prefix, payment_fingerprint, …"),
     ("entity_id", "VARCHAR", "The entity's id (adversary-influenced: escape when shown)."),
     ("score", "DOUBLE", "Strength of the finding, 0 to 1."),

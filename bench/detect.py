@@ -1,0 +1,92 @@
+"""Every detector, and the text features, over about one million simulated requests.
+
+Simulates a world sized to ~N requests (cached in --dir), loads it into a case file, then in
+one run times: a plain DuckDB scan that aggregates every requests/features column the detectors
+read (the baseline), `compute_features(force=True)`, and each detector as run by `detect()`
+(elapsed_ms from detector_runs). Target (issue 4): features plus all detectors in at most 60 s.
+Figures go to docs/benchmarks.md (section `detect`).
+Run: `.venv/bin/python bench/detect.py [--requests 1000000] [--dir /tmp/wb-bench-detect]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import workbench as wb  # noqa: E402
+from bench._common import machine, peak_rss_mb, table, timed, write_section  # noqa: E402
+
+# One pass over every column any detector reads (requests joined to features).
+SCAN = """
+select count(*) as n, count(distinct r.account_id) as accounts,
+       sum(hash(r.request_id, r.org_id, r.end_user_id, r.ip_prefix, r.user_agent, r.endpoint,
+                r.api_style, r.model, r.system_hash, r.stop_reason)) as h,
+       min(r.ts), max(r.ts), sum(r.max_tokens), sum(r.temperature), sum(r.top_p),
+       sum(r.n_choices), sum(case when r.logprobs then 1 else 0 end), sum(r.logit_bias_n),
+       sum(r.thinking_budget), sum(r.tool_count), sum(r.n_user_turns), sum(r.input_tokens),
+       sum(r.output_tokens), sum(r.prompt_chars),
+       sum(hash(f.template_id, f.capability, f.lang)),
+       sum(case when f.cot_flag or f.rubric_flag or f.sensitive_flag or f.coercion_flag
+                then 1 else 0 end)
+from requests as r left join features as f on f.request_id = r.request_id
+"""
+
+
+def build(directory: Path, requests: int, seed: int) -> Path:
+    from workbench.simulate import simulate
+
+    db = directory / "case.duckdb"
+    if db.exists():
+        return db
+    if not (directory / "truth.csv").exists():
+        simulate(directory, accounts=max(2000, requests // 150), days=14, seed=seed,
+                 requests=requests)
+    case = wb.open(db)
+    case.load(sorted((directory / "logs").glob("*.jsonl.gz")), accounts=directory / "accounts.csv",
+              releases=directory / "releases.csv", progress=False)
+    return db
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "wb-bench-detect")
+    args = ap.parse_args()
+    db = build(args.dir, args.requests, args.seed)
+    case = wb.open(db)
+    n = case.count("requests")
+    t_features, _ = timed(lambda: case.compute_features(force=True))
+    t_scan, _ = timed(lambda: case.sql(SCAN))
+    t0 = time.perf_counter()
+    report = case.detect(link=False)
+    t_detect = time.perf_counter() - t0
+    runs = report.runs.sort("elapsed_ms", descending=True)
+    rows = [[r["detector"], r["status"], r["rows"], f"{r['elapsed_ms'] / 1000:.2f}",
+             f"{r['elapsed_ms'] / 1000 / t_scan:.1f}"] for r in runs.iter_rows(named=True)]
+    rows.append(["text features (compute_features, force)", "", "", f"{t_features:.2f}",
+                 f"{t_features / t_scan:.1f}"])
+    rows.append(["**all detectors (detect, link=False)**", "", int(report.findings),
+                 f"{t_detect:.2f}", f"{t_detect / t_scan:.1f}"])
+    total = t_features + t_detect
+    body = "\n".join([
+        "## Detectors and text features (`bench/detect.py`)", "",
+        f"{n:,} simulated requests (seed {args.seed}); {machine()}. Baseline: one DuckDB scan "
+        f"of requests joined to features aggregating every column the detectors read: "
+        f"**{t_scan:.2f} s**. Ratio = time / baseline.", "",
+        table(["step", "status", "rows", "seconds", "× scan"], rows), "",
+        f"Features + all detectors: **{total:.1f} s** (target ≤ 60 s: "
+        f"{'met' if total <= 60 else 'NOT met'}). Peak RSS {peak_rss_mb():.0f} MiB.",
+    ])
+    print(body)
+    write_section("detect", body)
+
+
+if __name__ == "__main__":
+    main()

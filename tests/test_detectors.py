@@ -1,0 +1,146 @@
+"""The runner: run(), detect(), findings and detector_runs, levels, errors, CLI, generated docs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_catalogue import FIXTURES, load_fixture
+
+import workbench as wb
+from workbench.catalogue import detectors, markdown
+from workbench.cli import _register, cli
+from workbench.detectors import finding_level
+from workbench.errors import ParameterError, UnknownNameError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def quiet_case(case: wb.Case, monkeypatch: pytest.MonkeyPatch) -> wb.Case:
+    """An in-memory case whose detect() does not compute features (fixtures carry their own)."""
+    monkeypatch.setattr(case, "compute_features", lambda force=False: 0)
+    return case
+
+
+def test_unknown_detector_suggests_closest(case: wb.Case) -> None:
+    with pytest.raises(UnknownNameError, match="Did you mean cot_elicitation"):
+        case.run("cot_elicitaton")
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"min_sahre": 0.5}, r"Unknown parameter 'min_sahre'.*Did you mean min_share\?.*Declared: "
+                         r"full_hours, full_share, min_flagged, min_requests, min_share"),
+    ({"min_share": "lots"}, r"cot_elicitation.min_share must be float, got 'lots'"),
+    ({"min_requests": 2.5}, r"min_requests must be int, got 2.5"),
+    ({"min_requests": True}, r"min_requests must be int"),
+])
+def test_bad_params_name_the_rule(case: wb.Case, params: dict, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        case.run("cot_elicitation", **params)
+
+
+def test_run_returns_fixture_rows_and_params_change_them(case: wb.Case) -> None:
+    load_fixture(case, FIXTURES / "cot_elicitation")
+    assert set(case.run("cot_elicitation")["entity_id"]) == {"pos_harvest", "neg_eval"}
+    # a string from the CLI is typed by the declared type
+    assert set(case.run("cot_elicitation", min_requests="80")["entity_id"]) == {"pos_harvest"}
+
+
+@pytest.mark.parametrize(("declared", "score", "level"), [
+    ("high", 0.95, "high"), ("high", 0.8, "high"), ("high", 0.79, "medium"),
+    ("high", 0.5, "medium"), ("high", 0.49, "low"), ("medium", 1.0, "medium"),
+    ("critical", 0.6, "high"), ("low", 0.2, "informational"), ("informational", 0.9,
+                                                                "informational"),
+])
+def test_finding_level_rule(declared: str, score: float, level: str) -> None:
+    assert finding_level(declared, score) == level
+
+
+def test_detect_writes_findings_and_runs(quiet_case: wb.Case) -> None:
+    load_fixture(quiet_case, FIXTURES / "cot_elicitation")
+    report = quiet_case.detect(only=["cot_elicitation", "logit_probing"], link=False,
+                               params={"cot_elicitation": {"full_hours": 1}})
+    runs = report.runs.sort("detector")
+    assert runs["status"].to_list() == ["ok", "ok"]
+    assert runs["rows"].to_list() == [2, 0]
+    found = quiet_case.sql("select entity_id, level, params, detector_id, evidence "
+                           "from findings order by entity_id")
+    # full_hours=1 removes the persistence damping: the burst now reaches high too
+    assert found["level"].to_list() == ["high", "high"]
+    assert json.loads(found["params"][0])["full_hours"] == 1
+    assert found["detector_id"][0] == detectors()["cot_elicitation"].id
+    assert json.loads(found["evidence"][0])["flagged"] == 60
+    assert quiet_case.count("detector_runs") == 2
+    # a second run replaces that detector's findings and appends to the run history
+    quiet_case.detect(only="cot_elicitation", link=False)
+    assert quiet_case.sql("select level from findings where entity_id = 'neg_eval'")[
+        "level"].to_list() == ["medium"]
+    assert quiet_case.count("findings") == 2
+    assert quiet_case.count("detector_runs") == 3
+
+
+def test_metadata_only_text_detector_reports_no_content(quiet_case: wb.Case) -> None:
+    load_fixture(quiet_case, FIXTURES / "industrial_rhythm")  # no prompt text, no features
+    report = quiet_case.detect(only=["cot_elicitation", "signup_burst", "industrial_rhythm"],
+                               link=False)
+    status = dict(zip(report.runs["detector"], report.runs["status"], strict=True))
+    assert status == {"cot_elicitation": "no_content", "signup_burst": "skipped",
+                      "industrial_rhythm": "ok"}
+    message = report.runs.filter(report.runs["detector"] == "cot_elicitation")["message"][0]
+    assert "metadata-only" in message
+
+
+def test_detect_rejects_unknown_names_before_running(quiet_case: wb.Case) -> None:
+    with pytest.raises(UnknownNameError, match="Did you mean logit_probing"):
+        quiet_case.detect(only=["logit_probng"], link=False)
+    with pytest.raises(UnknownNameError, match="Unknown engine 'sparkk'"):
+        quiet_case.detect(engine="sparkk")
+    assert quiet_case.count("detector_runs") == 0
+
+
+@pytest.mark.parametrize("name", sorted(detectors()))
+def test_lookalikes_never_reach_high(name: str, quiet_case: wb.Case) -> None:
+    # fixture entities named neg_* are legitimate look-alikes: they may be reported, never high
+    load_fixture(quiet_case, FIXTURES / name)
+    quiet_case.detect(only=[name], link=False)
+    levels = quiet_case.sql("select entity_id, level from findings "
+                            "where entity_id like 'neg%' and level in ('high', 'critical')")
+    assert levels.is_empty(), levels
+
+
+def test_cli_detectors_and_detect(tmp_path: Path) -> None:
+    _register()
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["detectors"])
+    assert listing.exit_code == 0
+    assert "params/logit_probing" in listing.output
+    db = tmp_path / "case.duckdb"
+    case = wb.open(db)
+    load_fixture(case, FIXTURES / "logit_probing")
+    ok = runner.invoke(cli, ["detect", "--db", str(db), "--only", "logit_probing", "--no-link",
+                             "--quiet", "--param", "logit_probing.min_repeats=2"])
+    assert ok.exit_code == 0, ok.output
+    # min_repeats=2 lets the look-alike classifier (2 probes per prompt) through as well
+    assert "2 findings" in ok.output
+    bad = runner.invoke(cli, ["detect", "--db", str(db), "--param", "logit_probing.min_repeat=2"])
+    assert bad.exit_code == 2
+    assert "Did you mean min_repeats?" in bad.output
+    malformed = runner.invoke(cli, ["detect", "--db", str(db), "--param", "min_repeats=2"])
+    assert "must read NAME.KEY=VALUE" in malformed.output
+
+
+def test_docs_detectors_md_is_current() -> None:
+    doc = ROOT / "docs" / "detectors.md"
+    assert doc.read_text() == markdown(), (
+        "docs/detectors.md is stale: python -m workbench.detectors --markdown > docs/detectors.md")
+
+
+def test_markdown_module_entry_point() -> None:
+    out = subprocess.run([sys.executable, "-m", "workbench.detectors", "--markdown"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "## reseller_mixing" in out

@@ -1,0 +1,162 @@
+"""The native JSONL envelope: every API style, every kind of bad input, compression, repeats."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import zstandard
+
+import workbench as wb
+from workbench.errors import LoadError, UnknownNameError
+from workbench.loaders import detect_format
+
+FIX = Path(__file__).parent / "fixtures" / "loaders"
+STYLES = json.loads((FIX / "native_styles.expected.json").read_text())
+BAD = json.loads((FIX / "native_bad.expected.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def styles_case() -> wb.Case:
+    c = wb.open()
+    c.load(FIX / "native_styles.jsonl", progress=False)
+    return c
+
+
+def _reconciles(case: wb.Case) -> None:
+    bad = case.sql("select * from load_batches where rows_read <> rows_loaded + "
+                   "rows_quarantined + rows_duplicate")
+    assert bad.height == 0, bad
+
+
+@pytest.mark.parametrize(("request_id", "column"),
+                         [(r, c) for r, cols in STYLES.items() for c in cols])
+def test_native_field(styles_case: wb.Case, request_id: str, column: str) -> None:
+    expected = STYLES[request_id][column]
+    table = "request_content" if column == "system_prompt" else "requests"
+    got = styles_case.sql(f"select {column} from {table} where request_id = $id",
+                          id=request_id)[column].to_list()
+    if table == "request_content" and not got:
+        got = [None]  # metadata-only rows need no content row
+    value = got[0]
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    assert value == expected
+
+
+def test_system_hash_is_sha256_of_full_system_prompt(styles_case: wb.Case) -> None:
+    import hashlib
+
+    got = styles_case.sql("select system_hash from requests where request_id = 'req_anthropic'")
+    want = hashlib.sha256(b"You are a grader.\nBe strict.").hexdigest()
+    assert got["system_hash"][0] == want
+
+
+def test_content_kept_apart(styles_case: wb.Case) -> None:
+    row = styles_case.sql("select messages, tools, response from request_content "
+                          "where request_id = 'req_chat'").row(0)
+    assert json.loads(row[0])[-1]["content"][0]["text"] == "q2"
+    assert json.loads(row[1])[0]["function"]["name"] == "f1"
+    assert json.loads(row[2])["choices"][1]["message"]["content"] == "other"
+
+
+def test_bad_input_quarantined_with_reason_and_line() -> None:
+    c = wb.open()
+    report = c.load(FIX / "native_bad.jsonl", progress=False)
+    q = c.sql("select source_line, reason, detail, raw, raw_bytes from quarantine")
+    got = {str(r["source_line"]): r["reason"] for r in q.to_dicts()}
+    want = {line: reason for line, reason in BAD.items() if reason != "duplicate"}
+    assert got == want
+    assert report.duplicate == 1
+    assert sorted(c.sql("select request_id from requests")["request_id"]) == ["r_ok", "r_ok2"]
+    assert c.sql("select model from requests where request_id = 'r_ok2'")["model"][0] == "m2"
+    latin = q.filter(q["reason"] == "not_utf8").row(0, named=True)
+    assert "\\xe9" in latin["raw"]
+    conflict = q.filter(q["reason"] == "conflict").row(0, named=True)
+    assert "model" in conflict["detail"]
+    assert "line 1" in conflict["detail"]
+    _reconciles(c)
+    # 16 lines, one blank: 15 records read.
+    assert report.read == 15 == report.loaded + report.quarantined + report.duplicate
+
+
+def test_raw_is_cut_to_the_stated_bound(tmp_path: Path) -> None:
+    from workbench.loaders._commit import RAW_LIMIT
+
+    p = tmp_path / "big_bad.jsonl"
+    line = '{"request_id": "x", "junk": "' + "a" * (RAW_LIMIT * 2)
+    p.write_text(line + "\n")
+    c = wb.open()
+    c.load(p, progress=False)
+    row = c.sql("select length(raw) as n, raw_bytes from quarantine").row(0)
+    assert row == (RAW_LIMIT, len(line))
+
+
+def test_ten_megabyte_prompt_loads_whole(tmp_path: Path) -> None:
+    prompt = "x" * (10 * 1024 * 1024)
+    rec = {"request_id": "big", "timestamp": 1770127506, "account_id": "a", "model": "m",
+           "request": {"messages": [{"role": "user", "content": prompt}]}}
+    p = tmp_path / "big.jsonl"
+    p.write_text(json.dumps(rec) + "\n")
+    c = wb.open()
+    assert c.load(p, progress=False).loaded == 1
+    assert c.sql("select prompt_chars from requests")["prompt_chars"][0] == len(prompt)
+
+
+@pytest.mark.parametrize("compress", ["gzip", "zstd"])
+def test_compressed_files_load_like_plain(tmp_path: Path, compress: str) -> None:
+    data = (FIX / "native_styles.jsonl").read_bytes()
+    p = tmp_path / "logs.bin"  # the name says nothing: detection is by content
+    p.write_bytes(gzip.compress(data) if compress == "gzip"
+                  else zstandard.ZstdCompressor().compress(data))
+    c = wb.open()
+    assert detect_format(p) == "native"
+    assert c.load(p, progress=False).loaded == len(STYLES)
+
+
+def test_loading_the_same_file_twice_adds_nothing(tmp_path: Path) -> None:
+    c = wb.open()
+    c.load(FIX / "native_bad.jsonl", progress=False)
+    before = {t: c.count(t) for t in ("requests", "quarantine", "load_batches")}
+    copy = tmp_path / "renamed.jsonl"
+    shutil.copy(FIX / "native_bad.jsonl", copy)
+    again = c.load([FIX / "native_bad.jsonl", copy], progress=False)
+    assert all(f.skipped for f in again.files)
+    assert {t: c.count(t) for t in before} == before
+
+
+def test_overlapping_files_count_duplicates(tmp_path: Path) -> None:
+    lines = (FIX / "native_styles.jsonl").read_text().splitlines()
+    (tmp_path / "a.jsonl").write_text("\n".join(lines[:3]) + "\n")
+    (tmp_path / "b.jsonl").write_text("\n".join(lines[1:]) + "\n")
+    c = wb.open()
+    report = c.load(tmp_path, progress=False)
+    assert [(f.counts.loaded, f.counts.duplicate) for f in report.files] == [(3, 0), (2, 2)]
+    _reconciles(c)
+
+
+def test_unknown_format_and_missing_file_are_clear(tmp_path: Path) -> None:
+    c = wb.open()
+    with pytest.raises(UnknownNameError, match="Did you mean native"):
+        c.load(FIX / "native_styles.jsonl", format="nativ", progress=False)
+    with pytest.raises(LoadError, match="does not exist"):
+        c.load(tmp_path / "nope.jsonl", progress=False)
+
+
+def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
+    data = gzip.compress((FIX / "native_styles.jsonl").read_bytes() * 50)
+    p = tmp_path / "cut.jsonl.gz"
+    p.write_bytes(data[: len(data) // 2])
+    c = wb.open()
+    report = c.load(p, progress=False)
+    assert report.loaded > 0
+    reasons = c.sql("select reason from quarantine")["reason"].to_list()
+    # The damage itself, plus at most the line it cut in half.
+    assert "unreadable" in reasons
+    assert set(reasons) <= {"unreadable", "malformed_json"}
+    assert len(reasons) <= 2
+    _reconciles(c)

@@ -1,0 +1,328 @@
+"""The triage board and the trace, driven through their state, values, clicks and chart specs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import workbench as wb
+from workbench.errors import ParameterError, UnknownNameError
+from workbench.widgets import InvestigationState, Trace, trace, triage
+from workbench.widgets.tables import STYLE
+
+FIXTURE = Path(__file__).parent / "fixtures" / "widgets_case.sql"
+START = datetime(2025, 3, 1, tzinfo=UTC)
+HOUR_MS = 3_600_000
+
+
+def _fill(case: wb.Case) -> wb.Case:
+    with case.connect(write=True) as con:
+        con.execute(FIXTURE.read_text())
+    return case
+
+
+@pytest.fixture
+def xss_case(case: wb.Case) -> wb.Case:
+    """The hand-made case with the planted campaign camp-xss and its payloads."""
+    return _fill(case)
+
+
+def _html_values(t: Trace) -> dict[str, str]:
+    return {name: getattr(t, name).value.replace(STYLE, "") for name in (
+        "header", "volume", "fingerprint", "templates", "detectors", "links", "access",
+        "accounts", "requests", "conversation", "notes")}
+
+
+def _brush(t: Trace, start_ms: float | None, end_ms: float | None) -> None:
+    """What the browser sends when the investigator drags (or clears) the timeline brush."""
+    value = {} if start_ms is None else {"time": [start_ms, end_ms]}
+    t.timeline._vl_selections = {"brush": {"value": value, "store": []}}
+
+
+def test_trace_needs_exactly_one_actor(xss_case: wb.Case) -> None:
+    with pytest.raises(ParameterError, match="exactly one of"):
+        trace(xss_case, account="acct-x1", campaign="camp-xss")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"campaign": "camp-xs"}, "Unknown campaign 'camp-xs'.*Did you mean camp-xss"),
+    ({"account": "acct-x9"}, "Unknown account 'acct-x9'. Did you mean acct-x"),
+])
+def test_unknown_actor_suggests_the_closest(xss_case: wb.Case, kwargs: dict[str, str],
+                                            message: str) -> None:
+    with pytest.raises(UnknownNameError, match=message):
+        trace(xss_case, **kwargs)
+
+
+def test_timeline_spec_has_brush_models_and_release_markers(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    spec = t.timeline.spec
+    assert [p["name"] for p in spec["params"]] == ["brush"]
+    bars, rule, _text = spec["layer"]
+    assert bars["data"] == {"name": "timeline"}
+    rows = spec["datasets"]["timeline"]
+    assert {r["model"] for r in rows} == {"model-a", "model-b"}
+    assert sum(r["requests"] for r in rows) == 216
+    assert rule["mark"]["type"] == "rule"
+    assert spec["datasets"]["releases"] == [{"released_at": "2025-03-02T12:00:00+00:00",
+                                             "model": "model-b"}]
+    assert "brush" in t.timeline.selections.trait_names()
+
+
+def test_brushing_the_timeline_narrows_every_other_panel(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    before = _html_values(t)
+    cap_before = t.capabilities.spec["datasets"]["mix"]
+    start = START.timestamp() * 1000
+    _brush(t, start, start + 6 * HOUR_MS)
+    assert t.state.window == (START, datetime(2025, 3, 1, 6, tzinfo=UTC))
+    after = _html_values(t)
+    for panel in ("volume", "templates", "fingerprint", "accounts", "access", "requests",
+                  "header"):
+        assert after[panel] != before[panel], panel
+    assert "<th>requests</th><td>18</td>" in after["volume"]  # 3 accounts x 6 hours
+    actor = [r for r in t.capabilities.spec["datasets"]["mix"] if r["group"] == "actor"]
+    assert actor[0]["n"] == 18
+    assert cap_before != t.capabilities.spec["datasets"]["mix"]
+    assert all(r.split(" · ")[0] < "2025-03-01 06:00" for r, _ in t.request_pick.options)
+    _brush(t, None, None)  # clearing the brush shows the whole span again
+    assert t.state.window is None
+    assert "<th>requests</th><td>216</td>" in t.volume.value
+
+
+def test_window_set_from_python_reaches_the_panels(xss_case: wb.Case) -> None:
+    state = InvestigationState()
+    t = trace(xss_case, campaign="camp-xss", state=state)
+    state.set_window(datetime(2025, 3, 3, tzinfo=UTC), datetime(2025, 3, 4, tzinfo=UTC))
+    assert "<th>requests</th><td>72</td>" in t.volume.value
+    assert all(label.startswith("2025-03-03") for label, _ in t.request_pick.options)
+
+
+def test_drill_down_from_templates_and_detectors_to_requests(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    labels = [label for label, _ in t.drill_template.options]
+    assert labels[0] == "(all)"
+    assert "tpl-<i>cot</i>" in labels  # a dropdown label is plain text in the browser
+    t.drill_template.value = "tpl-cot-b"
+    assert t.state.filters == {"template_id": "tpl-cot-b"}
+    assert "tpl-&lt;i&gt;cot" not in t.requests.value
+    assert len(t.request_pick.options) == 100  # capped; 108 requests use this template
+    t.drill_detector.value = t.drill_detector.options[1][1]
+    assert t.state.filters == {"request_id": ["req-0-001", "req-0-002"]}
+    assert [v for _, v in t.request_pick.options] == ["req-0-001", "req-0-002"]
+    t.clear_filters.click()
+    assert t.state.filters == {}
+
+
+def test_picking_a_request_shows_its_full_conversation_as_text(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    t.request_pick.value = "req-2-005"
+    assert t.state.selected_requests == ["req-2-005"]
+    conv = t.conversation.value
+    assert "&lt;style&gt;body{display:none}&lt;/style&gt;" in conv
+    assert "&lt;script&gt;window.__pwned=1;alert(1)&lt;/script&gt;python-httpx" in conv
+    assert "⟨U+202E RIGHT-TO-LEFT OVERRIDE⟩" in conv
+    assert "⟨U+200B ZERO WIDTH SPACE⟩" in conv
+
+
+def test_no_panel_carries_live_markup_or_invisible_characters(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    t.request_pick.value = "req-2-001"
+    t.note_text.value = "<img src=x onerror=alert(1)> same card"
+    t.note_save.click()
+    values = _html_values(t)
+    assert "&lt;img src=x onerror=" in values["templates"]
+    assert "&lt;b&gt;shared&lt;/b&gt;" in values["links"]
+    for name, html in values.items():
+        for bad in ("<script", "<img", "<b>", "<i>", "<u>", "<style", "\u202e", "\u200b"):
+            assert bad not in html, (name, bad)
+    specs = json.dumps([t.timeline.spec, t.capabilities.spec, t.matrix.spec])
+    assert "\\u202e" not in specs.lower()
+
+
+def test_long_text_is_cut_with_a_way_to_see_all(xss_case: wb.Case) -> None:
+    xss_case.execute("update requests set prompt_text = repeat('A', 5000) || '<END>' "
+                     "where request_id = 'req-0-003'")
+    t = trace(xss_case, account="acct-x1")
+    t.state.selected_requests = ["req-0-003"]
+    assert "show all 5,005 characters" in t.conversation.value
+    assert "&lt;END&gt;" in t.conversation.value  # the full text is still there, escaped
+    row = [line for line in t.requests.value.split("<tr>") if "req-0-003" in line][0]
+    assert "&lt;END&gt;" not in row
+    assert "…" in row
+
+
+def test_links_matrix_shows_why_accounts_are_linked(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    cells = t.matrix.spec["datasets"]["links"]
+    assert {c["kind"] for c in cells} == {"payment", "ip_prefix_hour", "lockstep_template"}
+    assert len(cells) == 6  # three edges, drawn both ways
+    single = trace(xss_case, account="acct-x2")
+    assert single.data is not None
+    assert set(single.data.links()["kind"]) == {"payment", "lockstep_template"}
+
+
+def test_notes_saved_from_the_trace_are_in_the_case(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    t.note_text.value = "all three share one card"
+    t.note_tag.value = "escalate"
+    t.note_save.click()
+    df = xss_case.sql("select entity_type, entity_id, tag, note from case_notes")
+    assert df.rows() == [("campaign", "camp-xss", "escalate", "all three share one card")]
+    assert "all three share one card" in t.notes.value
+    assert t.note_text.value == ""
+
+
+def test_triage_filters_sort_and_opening_a_row(xss_case: wb.Case) -> None:
+    board = triage(xss_case)
+    assert board.rows["campaign_id"].to_list() == ["camp-xss"]
+    board.level.value = "low"
+    assert board.rows.height == 0
+    assert "no campaigns match" in board.table.value
+    board.level.value = None
+    board.detector.value = "cot_elicitation"
+    assert board.rows.height == 1
+    board.access_path.value = "reseller:<u>cheap</u>"
+    assert board.rows.height == 1
+    board.search.value = "X1"  # matches a member account id, case-insensitive
+    assert board.rows.height == 1
+    board.kind.value = "leads"
+    board.search.value = ""
+    board.detector.value = None
+    board.access_path.value = None
+    assert board.rows["account_id"].to_list()[0] == "acct-x1"
+    board.descending.value = False
+    assert board.rows["account_id"].to_list()[0] == "acct-benign1"
+    board.level.value = "high"
+    assert board.rows.height == 2
+    assert "&lt;img src=x" in board.table.value
+    assert "<img" not in board.table.value
+    board.pick.value = "acct-x2"
+    assert board.trace is not None
+    assert (board.state.entity_type, board.state.entity_id) == ("account", "acct-x2")
+    assert board.trace_box.children == (board.trace,)
+
+
+def test_triage_and_trace_share_one_state(xss_case: wb.Case) -> None:
+    board = triage(xss_case)
+    t = board.open_trace("camp-xss")
+    assert t.state is board.state
+    board.state.set_actor("account", "acct-x1")
+    assert t.data is not None
+    assert t.data.accounts == ["acct-x1"]
+    assert "<th>requests</th><td>72</td>" in t.volume.value
+
+
+def test_trace_releases_a_read_only_case_file(tmp_path: Path) -> None:
+    path = tmp_path / "case.duckdb"
+    _fill(wb.open(path))
+    ro = wb.open(path, read_only=True)
+    t = trace(ro, campaign="camp-xss")
+    _brush(t, START.timestamp() * 1000, START.timestamp() * 1000 + HOUR_MS)
+    t.request_pick.value = t.request_pick.options[0][1]
+    # The widget holds no connection: a writer gets the file at once.
+    con = duckdb.connect(str(path))
+    con.execute("insert into case_notes (note_id) values ('n1')")
+    con.close()
+    t.note_text.value = "written through a brief write connection"
+    t.note_save.click()
+    assert ro.sql("select count(*) as n from case_notes")["n"][0] == 2
+
+
+def test_a_campaign_of_thousands_of_accounts_stays_light(case: wb.Case) -> None:
+    case.execute(
+        "insert into requests by name select 'r' || range as request_id, "
+        "timestamptz '2025-01-01 00:00:00+00' + to_minutes(range) as ts, "
+        "'a' || (range % 3000) as account_id, 'm' as model, 'direct' as access_path, "
+        "'10.0.' || (range % 250) || '.0/24' as ip_prefix from range(12000)")
+    case.execute("insert into features by name select request_id, 't' || (hash(request_id) % 40)"
+                 " as template_id, 'coding' as capability from requests")
+    case.execute("insert into leads by name select distinct account_id, 'big' as campaign_id, "
+                 "0.9 as risk, 'high' as level from requests")
+    case.execute("insert into account_links by name select 'a' || range as src, "
+                 "'a' || (range + 1) as dst, 'payment' as kind, 'card' as value, "
+                 "0.5 as weight from range(2999)")
+    t = trace(case, campaign="big")
+    assert t.data is not None
+    assert len(t.data.accounts) == 3000
+    accounts_drawn = {c["a"] for c in t.matrix.spec["datasets"]["links"]}
+    assert len(accounts_drawn) <= 40
+    assert len(t.timeline.spec["datasets"]["timeline"]) == 200  # 12,000 minutes in hourly buckets
+    assert len(t.request_pick.options) == 100
+    assert t.templates.value.count("<tr>") <= 16
+
+
+def test_a_huge_campaign_is_sampled_below_an_exact_timeline(
+        case: wb.Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.widgets import data
+
+    monkeypatch.setattr(data, "MAX_SLICE", 3000)
+    case.execute(
+        "insert into requests by name select 'r' || range as request_id, "
+        "timestamptz '2025-01-01 00:00:00+00' + to_minutes(range) as ts, "
+        "'a' || (range % 30) as account_id, 'm' as model from range(12000)")
+    case.execute("insert into leads by name select distinct account_id, 'big' as campaign_id "
+                 "from requests")
+    case.execute("insert into campaigns by name select 'big' as campaign_id, 12000 as requests")
+    t = trace(case, campaign="big")
+    assert t.data is not None
+    assert t.data.sample == 4
+    assert sum(r["requests"] for r in t.timeline.spec["datasets"]["timeline"]) == 12000
+    slice_rows = t.data.db.sql("select count(*) from actor").fetchall()[0][0]
+    assert 2000 < slice_rows < 4000
+    assert "1-in-4 sample" in t.header.value
+
+
+def test_chart_specs_are_valid_vega_lite(xss_case: wb.Case) -> None:
+    from workbench.widgets import charts
+    from workbench.widgets.data import ActorData
+
+    d = ActorData(xss_case, "campaign", "camp-xss")
+    for chart, datasets in (charts.timeline(d.timeline(), d.releases()),
+                            charts.capability_mix(d.capability_mix()),
+                            charts.link_matrix(d.links())):
+        spec = chart.to_dict()  # validates against the Vega-Lite schema
+        assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+        assert all(isinstance(rows, list) for rows in datasets.values())
+
+
+def test_triage_to_requests_on_the_simulated_world(world_case: wb.Case) -> None:
+    board = triage(world_case)
+    assert board.rows.height > 0, "the simulated world produced no campaign"
+    board.pick.value = board.rows["campaign_id"][0]
+    t = board.trace
+    assert t is not None
+    assert t.data is not None
+    assert t.data.n_requests > 0
+    assert sum(r["requests"] for r in t.timeline.spec["datasets"]["timeline"]) \
+        == t.data.n_requests
+    assert "Top templates" in t.templates.value
+    t.request_pick.value = t.request_pick.options[0][1]
+    assert t.state.selected_requests == [t.request_pick.value]
+    assert "Request" in t.conversation.value
+
+
+def test_lab_says_to_build_the_demo_first(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from workbench.cli import _register, cli
+
+    _register()
+    result = CliRunner().invoke(cli, ["lab", "--dir", str(tmp_path / "demo")])
+    assert result.exit_code == 2
+    assert "Run `make demo` first" in result.output
+
+
+def test_lab_starts_offline_on_loopback(tmp_path: Path) -> None:
+    from workbench.cli.lab import lab_args
+
+    args = lab_args(tmp_path, port=8899, token="t0k", open_browser=False)
+    for flag in ("--ServerApp.ip=127.0.0.1", "--LabApp.news_url=None",
+                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                 "--LabApp.extension_manager=readonly", "--ServerApp.open_browser=False",
+                 "--ServerApp.port=8899", "--IdentityProvider.token=t0k"):
+        assert flag in args

@@ -1,0 +1,120 @@
+"""`workbench load`, `workbench info` and `workbench sql`: build and query a case database."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workbench.cli import cli
+from workbench.errors import CaseError, LoadError, WorkbenchError
+
+_DB = click.option("--db", "db", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                   help="Case database file.")
+
+
+def _existing_case(db: Path) -> Any:
+    import workbench as wb
+
+    if not db.exists():
+        msg = (f"Case file {str(db)!r} does not exist. "
+               f"Create it with `workbench load PATH --db {db}`.")
+        raise CaseError(msg)
+    return wb.open(db, read_only=True)
+
+
+@cli.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_DB
+@click.option("--accounts", type=click.Path(path_type=Path), help="Accounts CSV or JSONL.")
+@click.option("--releases", type=click.Path(path_type=Path), help="Model releases CSV.")
+@click.option("--format", "fmt", default=None,
+              help="Force a loader instead of detecting each file's format.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases: Path | None,
+             fmt: str | None, quiet: bool) -> None:
+    """Load log files (globs and folders work) into the case database DB, atomically."""
+    import workbench as wb
+    from workbench.loaders import _check_format
+
+    if not paths and not accounts and not releases:
+        msg = "Nothing to load: give log files, --accounts or --releases."
+        raise LoadError(msg)
+    if fmt is not None:
+        _check_format(fmt)
+    for p in [*paths, accounts, releases]:
+        if p is not None and not any(ch in str(p) for ch in "*?[") and not p.exists():
+            msg = f"Input {str(p)!r} does not exist. Check the path."
+            raise LoadError(msg)
+    case = wb.open(db)
+    report = case.load(list(paths), format=fmt, accounts=accounts, releases=releases,
+                       progress=not quiet)
+    click.echo(str(report))
+
+
+def _fmt(value: Any) -> str:
+    from workbench.safe import visible
+
+    return "" if value is None else visible(str(value)).replace("\n", "\u23ce")
+
+
+@cli.command("info")
+@_DB
+def info_cmd(db: Path) -> None:
+    """Tables, row counts, time span and quarantine summary of a case."""
+    print_info(_existing_case(db))
+
+
+def print_info(case: Any) -> None:
+    """Print a case's summary: tables, row counts, time span, quarantine by reason."""
+    data = case.info()
+    click.echo(f"case: {data['path']}")
+    click.echo(f"requests: {data['first_request']} .. {data['last_request']}")
+    click.echo(f"load batches: {data['load_batches']} ({data['files_loaded']} files)")
+    click.echo("tables:")
+    for name, n in data["tables"].items():
+        click.echo(f"  {name:<16} {n:>12,}")
+    click.echo("quarantine by reason:" if data["quarantine"] else "quarantine: empty")
+    for reason, n in data["quarantine"].items():
+        click.echo(f"  {reason:<16} {n:>12,}")
+
+
+@cli.command("sql")
+@_DB
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--limit", type=int, default=100, show_default=True,
+              help="Rows shown in table format (csv and json print all).")
+def sql_cmd(db: Path, query: str, fmt: str, limit: int) -> None:
+    """Run one read-only SQL query against the case and print the result."""
+    import duckdb
+
+    case = _existing_case(db)
+    try:
+        df = case.sql(query)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        msg = f"SQL error: {first}"
+        raise WorkbenchError(msg) from None
+    if fmt == "csv":
+        sys.stdout.write(df.write_csv())
+    elif fmt == "json":
+        click.echo(json.dumps(df.to_dicts(), default=str, ensure_ascii=False))
+    else:
+        _table(df.head(limit).rows(), df.columns)
+        if df.height > limit:
+            click.echo(f"({df.height} rows, {limit} shown; use --limit or --format csv)")
+
+
+def _table(rows: list[tuple[Any, ...]], columns: list[str], width: int = 60) -> None:
+    # Cells are adversary-written: control and bidi characters are made visible, long ones cut.
+    cells = [[_fmt(v)[:width] for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for r in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))

@@ -1,0 +1,70 @@
+"""`workbench lab`: JupyterLab on loopback, offline, pointed at a case.
+
+Sensitive logs are read in locked-down rooms with no internet, so the lab makes no outgoing
+call: no news feed, no update check, a read-only extension manager (no PyPI listing), and
+widgets whose charts carry their own Vega (altair's offline JupyterChart). The case path is
+passed to notebooks in the WORKBENCH_CASE environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from workbench.cli import cli
+from workbench.errors import CaseError
+
+CASE_FILE = "case.duckdb"
+
+
+def lab_args(root: Path, *, port: int | None = None, token: str | None = None,
+             open_browser: bool = True) -> list[str]:
+    """Command line for an offline JupyterLab on 127.0.0.1 serving `root`.
+
+    Example:
+        >>> "--LabApp.news_url=None" in lab_args(Path("."))
+        True
+    """
+    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
+            "--ServerApp.ip=127.0.0.1", "--ServerApp.allow_remote_access=False",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.extension_manager=readonly",
+            "--ServerApp.open_browser=" + ("True" if open_browser else "False")]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--ServerApp.allow_root=True")  # containers run as root; still loopback
+    if port is not None:
+        args.append(f"--ServerApp.port={port}")
+    if token is not None:
+        args.append(f"--IdentityProvider.token={token}")
+    return args
+
+
+def case_path(directory: str | os.PathLike[str]) -> Path:
+    """The case file inside a demo folder; a clear error when it has not been built."""
+    path = Path(directory) / CASE_FILE
+    if not path.exists():
+        msg = (f"No case at {str(path)!r}: the demo case has not been built. Run `make demo` "
+               f"first (or `workbench demo --dir {directory}`), then `make lab`.")
+        raise CaseError(msg)
+    return path.resolve()
+
+
+@cli.command()
+@click.option("--dir", "directory", default="demo", show_default=True, type=click.Path(),
+              help="Folder holding case.duckdb (as made by `workbench demo`).")
+@click.option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: Jupyter's).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), default=".",
+              show_default=True, help="Folder JupyterLab serves (the notebooks).")
+def lab(directory: str, port: int | None, no_browser: bool, root: str) -> None:
+    """Start JupyterLab on loopback, offline, with WORKBENCH_CASE set to the demo case."""
+    path = case_path(directory)
+    env = {**os.environ, "WORKBENCH_CASE": str(path)}
+    click.echo(f"workbench lab: case {path} (open it with "
+               "wb.open(os.environ['WORKBENCH_CASE'], read_only=True))")
+    args = lab_args(Path(root).resolve(), port=port, open_browser=not no_browser)
+    os.execve(args[0], args, env)

@@ -1,0 +1,40 @@
+"""`workbench simulate`: write a simulated provider world with planted distillation campaigns."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from workbench.cli import cli
+
+
+@cli.command("simulate")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write logs/, accounts.csv, releases.csv and truth.csv into.")
+@click.option("--accounts", default=2000, show_default=True, help="Billing accounts in total.")
+@click.option("--days", default=14, show_default=True, help="Days of logs, one file per day.")
+@click.option("--seed", default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("--requests", "requests", type=int, default=None,
+              help="Total requests to aim for [default: accounts x days x 10].")
+@click.option("--start", default="2026-01-05", show_default=True,
+              help="First day of the window (YYYY-MM-DD, UTC).")
+@click.option("--evasive", is_flag=True, help="Add an evasive variant of each campaign.")
+@click.option("--metadata-only", is_flag=True,
+              help="Leave out prompts, system prompts and response content.")
+def simulate_cmd(out: Path, accounts: int, days: int, seed: int, requests: int | None,
+                 start: str, evasive: bool, metadata_only: bool) -> None:
+    """Simulate an LLM API provider's logs with planted distillation campaigns and truth."""
+    from workbench.simulate import simulate
+
+    t0 = time.perf_counter()
+    s = simulate(out, accounts=accounts, days=days, seed=seed, requests=requests,
+                 evasive=evasive, metadata_only=metadata_only, start=start)
+    secs = time.perf_counter() - t0
+    click.echo(f"Wrote {s.requests:,} requests from {s.accounts:,} accounts "
+               f"({s.campaign_accounts} in campaigns, {s.campaign_requests:,} requests) "
+               f"over {s.days} days to {out} in {secs:.1f} s.")
+    click.echo(f"Ground truth: {out / 'truth.csv'}. Load with: workbench load "
+               f"'{out / 'logs'}/*.jsonl.gz' --accounts {out / 'accounts.csv'} "
+               f"--releases {out / 'releases.csv'} --db CASE")

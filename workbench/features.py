@@ -1,0 +1,164 @@
+"""Text features, computed once per request and stored in the `features` table.
+
+`feature_batch` is the one implementation: a pure function from an Arrow batch of requests to
+an Arrow batch of feature rows, which DuckDB (here) and Spark (`mapInArrow`) both call.
+`compute_features` runs it over the distinct (prompt, has-tools, endpoint) keys of the requests
+that have no features yet, streaming Arrow batches out of DuckDB and back in, and joins the
+results back to every request by key. What each feature means is in docs/features.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pyarrow as pa
+
+from workbench.errors import ParameterError
+from workbench.schema import FEATURES
+from workbench.textfeatures.classify import capability, flags
+from workbench.textfeatures.lang import language
+from workbench.textfeatures.normalise import folded, normalised
+from workbench.textfeatures.simhash import simhash, template_id
+
+if TYPE_CHECKING:
+    from workbench.case import Case
+
+BATCH_SIZE = 20_000
+_ARROW_TYPES = {"VARCHAR": pa.string(), "UBIGINT": pa.uint64(), "BOOLEAN": pa.bool_()}
+FEATURE_SCHEMA = pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in FEATURES.columns])
+FLAG_COLUMNS = ("cot_flag", "rubric_flag", "sensitive_flag", "coercion_flag")
+
+#: Work counts of the last `compute_features` call: requests written, distinct keys computed,
+#: batches passed through `feature_batch`.
+last_run: dict[str, int] = {"rows": 0, "keys": 0, "batches": 0}
+
+
+def feature_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Features of a batch of requests: the pure function shared by DuckDB and Spark.
+
+    Args:
+        batch: columns `request_id` and `prompt_text`, optionally `tool_count` and `endpoint`
+            (used by the capability classifier); other columns are ignored.
+
+    Returns:
+        A batch with exactly the `features` columns (FEATURE_SCHEMA), one row per input row in
+        the same order. A NULL prompt_text gives NULL text features, flags and capability.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> out = feature_batch(pa.RecordBatch.from_pydict({
+        ...     "request_id": ["r1", "r2"],
+        ...     "prompt_text": ["Show your full chain of thought: what is 12 * 7?", None]}))
+        >>> out.column("prompt_norm").to_pylist()
+        ['show your full chain of thought: what is <num> * <num>?', None]
+        >>> out.column("cot_flag").to_pylist(), out.column("capability").to_pylist()
+        ([True, None], ['maths', None])
+    """
+    names = set(batch.schema.names)
+    missing = sorted({"request_id", "prompt_text"} - names)
+    if missing:
+        msg = (f"feature_batch needs columns request_id and prompt_text; missing "
+               f"{', '.join(missing)}. Got: {', '.join(batch.schema.names) or 'none'}.")
+        raise ParameterError(msg)
+    df = pl.from_arrow(pa.Table.from_batches([batch]))
+    assert isinstance(df, pl.DataFrame)
+    df = df.select(
+        pl.col("request_id").cast(pl.String),
+        pl.col("prompt_text").cast(pl.String),
+        (pl.col("tool_count") if "tool_count" in names else pl.lit(None)).cast(pl.Int64)
+        .alias("tool_count"),
+        (pl.col("endpoint") if "endpoint" in names else pl.lit(None)).cast(pl.String)
+        .alias("endpoint"),
+    )
+    text = pl.col("prompt_text")
+    df = df.with_columns(folded(text).alias("_folded"), normalised(text).alias("prompt_norm"))
+    f = pl.col("_folded")
+    df = df.select(
+        "request_id", "prompt_norm",
+        pl.lit(None, dtype=pl.String).alias("lang"),
+        capability(f, pl.col("tool_count"), pl.col("endpoint")).alias("capability"),
+        *flags(f), "_folded",
+    )
+    df = df.with_columns(language(df["_folded"]))
+    norm = df["prompt_norm"]
+    tids = pl.Series("template_id", [None if s is None else template_id(s) for s in norm],
+                     dtype=pl.String)
+    df = df.with_columns(tids, simhash(norm))
+    table = df.select(FEATURE_SCHEMA.names).to_arrow().cast(FEATURE_SCHEMA)
+    return table.combine_chunks().to_batches()[0] if table.num_rows else \
+        pa.RecordBatch.from_pylist([], schema=FEATURE_SCHEMA)
+
+
+_KEYS = """
+create or replace temp table _features_keys as
+select cast(row_number() over () as varchar) as key, prompt_text, has_tools, endpoint
+from (
+  select distinct r.prompt_text, coalesce(r.tool_count, 0) > 0 as has_tools, r.endpoint
+  from requests r
+  where not exists (select 1 from features f where f.request_id = r.request_id)
+)
+"""
+
+_WRITE = """
+insert into features
+select r.request_id, s.prompt_norm, s.template_id, s.simhash, s.lang, s.capability,
+       s.cot_flag, s.rubric_flag, s.sensitive_flag, s.coercion_flag
+from requests r
+join _features_keys k
+  on r.prompt_text is not distinct from k.prompt_text
+ and (coalesce(r.tool_count, 0) > 0) = k.has_tools
+ and r.endpoint is not distinct from k.endpoint
+join _features_stage s on s.request_id = k.key
+where not exists (select 1 from features f where f.request_id = r.request_id)
+"""
+
+
+def compute_features(case: Case, force: bool = False, *, batch_size: int = BATCH_SIZE) -> int:
+    """Compute and store features for every request that has none yet; return rows written.
+
+    Incremental and idempotent: a second call with nothing new writes 0 rows. With
+    `force=True` every request's features are deleted and recomputed (after a lexicon change).
+    Each distinct (prompt_text, has tools, endpoint) key is computed once, however many
+    requests repeat it; prompts stream through `feature_batch` in Arrow batches.
+
+    Example:
+        >>> import workbench as wb
+        >>> case = wb.open()
+        >>> case.execute("insert into requests (request_id, prompt_text) values "
+        ...              "('a', 'Hi there'), ('b', 'Hi there'), ('c', NULL)")
+        >>> compute_features(case), compute_features(case)
+        (3, 0)
+    """
+    stats = {"rows": 0, "keys": 0, "batches": 0}
+    with case.connect(write=True) as con:
+        if force:
+            con.execute("delete from features")
+        con.execute("drop table if exists _features_stage")
+        con.execute(_KEYS)
+        stats["keys"] = _scalar(con, "select count(*) from _features_keys")
+        if stats["keys"]:
+            con.execute(FEATURES.ddl("_features_stage").replace("PRIMARY KEY", "UNIQUE"))
+            writer = con.cursor()
+            try:
+                reader = con.sql("select key as request_id, prompt_text, "
+                                 "has_tools::int as tool_count, endpoint "
+                                 "from _features_keys").to_arrow_reader(batch_size)
+                for batch in reader:
+                    out = feature_batch(batch)
+                    writer.register("_features_batch", out)
+                    writer.execute("insert into _features_stage select * from _features_batch")
+                    writer.unregister("_features_batch")
+                    stats["batches"] += 1
+            finally:
+                writer.close()
+            stats["rows"] = _scalar(con, _WRITE)
+            con.execute("drop table if exists _features_stage")
+        con.execute("drop table if exists _features_keys")
+    last_run.update(stats)
+    return stats["rows"]
+
+
+def _scalar(con: Any, query: str) -> int:
+    row = con.execute(query).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,219 @@
+"""Account linking: weighted edges from shared values and behaviour, then communities.
+
+Each kind of edge is one portable SQL file in `workbench/sql/links/`, with `-- key: value`
+headers like the detectors, reading only the canonical tables (`requests`, `accounts`,
+`features`) and returning `src, dst, kind, value, weight, evidence` with `src < dst`. The same
+files transpile to Spark SQL with sqlglot (`spark_sql(kind)`), so a cluster builds the same
+edges. A shared value's edges weigh `1 / ln(degree + c)` (FRAUDAR, Hooi et al., KDD 2016) and a
+value shared by more than `max_degree` accounts links nothing, so no hub (a university NAT, a
+cloud region, a reseller's key) merges unrelated operations.
+
+Pairs are then weighed across kinds (`[link_weights]` in `workbench/data/risk.toml`), weak pairs
+dropped, and the remaining graph cut into communities with Louvain (fixed seed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import CatalogueError, ParameterError, unknown
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+LINKS_DIR = Path(__file__).parent / "sql" / "links"
+CONFIG = Path(__file__).parent / "data" / "risk.toml"
+_TYPES = {"DOUBLE": float, "INTEGER": int, "VARCHAR": str}
+
+
+@dataclass(frozen=True)
+class LinkQuery:
+    """One edge-building SQL file: its kind, documentation, declared params and SQL text."""
+
+    kind: str
+    title: str
+    description: str
+    weight: str
+    params: dict[str, tuple[str, Any, str]] = field(default_factory=dict)
+    sql: str = ""
+
+    def bind(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The declared defaults, with overrides checked against the declared names."""
+        values = {name: default for name, (_, default, _) in self.params.items()}
+        for name, value in (overrides or {}).items():
+            if name not in self.params:
+                err = unknown(f"parameter of link kind {self.kind!r}", name, self.params)
+                raise err
+            values[name] = _TYPES[self.params[name][0]](value)
+        return values
+
+
+def _parse(path: Path) -> LinkQuery:
+    head: dict[str, str] = {}
+    params: dict[str, tuple[str, Any, str]] = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("-- "):
+            break
+        key, _, value = line[3:].partition(": ")
+        if key == "params":
+            name, typ, default, doc = (value.split(" ", 3) + [""])[:4]
+            if typ not in _TYPES:
+                msg = (f"{path.name}: param {name!r} has type {typ!r}; "
+                       f"use one of {', '.join(_TYPES)}.")
+                raise CatalogueError(msg)
+            params[name] = (typ, _TYPES[typ](default), doc)
+        else:
+            head[key] = value
+    missing = [k for k in ("kind", "title", "description", "weight") if k not in head]
+    if missing or head.get("kind") != path.stem:
+        msg = (f"{path.name}: header needs kind (equal to the file stem), title, description and "
+               f"weight; missing or wrong: {', '.join(missing) or 'kind'}.")
+        raise CatalogueError(msg)
+    return LinkQuery(head["kind"], head["title"], head["description"], head["weight"], params,
+                     path.read_text())
+
+
+@cache
+def link_queries() -> dict[str, LinkQuery]:
+    """Every edge-building query, by kind.
+
+    Example:
+        >>> sorted(link_queries())[:2]
+        ['ip_prefix_hour', 'lockstep_template']
+    """
+    return {p.stem: _parse(p) for p in sorted(LINKS_DIR.glob("*.sql"))}
+
+
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    """The linking and scoring configuration (`workbench/data/risk.toml`)."""
+    with (path or CONFIG).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def spark_sql(kind: str) -> str:
+    """The edge query of one kind in Spark SQL (parameters as `:name`).
+
+    Example:
+        >>> "1.0 / LN(degree + :c)" in spark_sql("payment")
+        True
+    """
+    import sqlglot
+
+    queries = link_queries()
+    if kind not in queries:
+        err = unknown("link kind", kind, queries)
+        raise err
+    return sqlglot.transpile(queries[kind].sql, read="duckdb", write="spark")[0]
+
+
+def _overrides(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in cfg.get("link_params", {}).items():
+        kind, _, name = key.partition(".")
+        if kind not in link_queries():
+            err = unknown("link kind", kind, link_queries())
+            raise err
+        out.setdefault(kind, {})[name] = value
+    return out
+
+
+def build_links(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str, int]:
+    """Replace `account_links` with the edges of every kind; return edges per kind."""
+    weights = cfg.get("link_weights", {})
+    for kind in weights:
+        if kind not in link_queries():
+            err = unknown("link kind in [link_weights]", kind, link_queries())
+            raise err
+    overrides = _overrides(cfg)
+    con.execute("DELETE FROM account_links")
+    counts: dict[str, int] = {}
+    for kind, q in link_queries().items():
+        if weights.get(kind, 0) <= 0:
+            continue  # a kind weighted 0 would not change any pair: skip its cost
+        body = q.sql.rstrip().rstrip(";")
+        con.execute("INSERT INTO account_links SELECT src, dst, kind, value, weight, "
+                    f"to_json(evidence) FROM ({body}) WHERE weight > 0",
+                    q.bind(overrides.get(kind)))
+        counts[kind] = int(con.fetchall()[0][0])
+    return counts
+
+
+def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.DataFrame:
+    """Pairs whose combined weight reaches `min_pair_weight`: src, dst, weight, kinds.
+
+    Combined weight = sum over kinds of kind weight x min(1, sum of that kind's edge weights).
+    """
+    kw = cfg.get("link_weights", {})
+    temp_weights(con, "_kind_weight", "kind", kw)
+    threshold = float(cfg["campaigns"]["min_pair_weight"])
+    if threshold <= 0:
+        msg = f"[campaigns] min_pair_weight must be above 0; got {threshold!r}."
+        raise ParameterError(msg)
+    return con.sql("""
+        with per_kind as (
+            select src, dst, kind, least(1.0, sum(weight)) as w
+            from account_links group by src, dst, kind
+        )
+        select p.src, p.dst, sum(p.w * k.w) as weight, list(p.kind order by p.kind) as kinds
+        from per_kind as p join _kind_weight as k on k.kind = p.kind
+        group by p.src, p.dst
+        having sum(p.w * k.w) >= $threshold
+        order by p.src, p.dst
+    """, params={"threshold": threshold}).pl()
+
+
+def temp_weights(con: duckdb.DuckDBPyConnection, table: str, key: str,
+                 weights: dict[str, Any]) -> None:
+    """Create temp table `table` (key VARCHAR, w DOUBLE) from a config mapping (values bound)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({key} VARCHAR, w DOUBLE)")
+    if weights:
+        con.executemany(f"INSERT INTO {table} VALUES ($k, $w)",
+                        [{"k": k, "w": float(v)} for k, v in weights.items()])
+
+
+def communities(pairs: pl.DataFrame, cfg: dict[str, Any]) -> dict[str, str]:
+    """Cut the pair graph into communities with Louvain; map account -> campaign id.
+
+    Only communities of at least `min_accounts` accounts get an id. The id is
+    `cmp-` + the first 12 hex digits of SHA-1 of the community's smallest account id, so the
+    same accounts give the same id on every rerun and in every case.
+
+    Example:
+        >>> import polars as pl
+        >>> pairs = pl.DataFrame({"src": ["a", "b"], "dst": ["b", "c"], "weight": [1.0, 1.0]})
+        >>> cfg = {"campaigns": {"min_accounts": 2, "resolution": 1.0, "seed": 0}}
+        >>> sorted(set(communities(pairs, cfg).values()))
+        ['cmp-86f7e437faa5']
+    """
+    import networkx as nx
+
+    camp = cfg["campaigns"]
+    graph = nx.Graph()
+    graph.add_weighted_edges_from(pairs.select("src", "dst", "weight").iter_rows())
+    out: dict[str, str] = {}
+    for component in nx.connected_components(graph):
+        sub = graph.subgraph(sorted(component))
+        parts = ([set(component)] if len(component) <= 2 else nx.community.louvain_communities(
+            sub, weight="weight", resolution=float(camp["resolution"]), seed=int(camp["seed"])))
+        for part in parts:
+            if len(part) < int(camp["min_accounts"]):
+                continue
+            cid = campaign_id(min(part))
+            out.update(dict.fromkeys(part, cid))
+    return out
+
+
+def campaign_id(smallest_account: str) -> str:
+    """Stable campaign id from the smallest member account id.
+
+    Example:
+        >>> campaign_id("acct_0001")
+        'cmp-3ded74d06ede'
+    """
+    return "cmp-" + hashlib.sha1(smallest_account.encode()).hexdigest()[:12]

@@ -1,0 +1,113 @@
+"""From the staging table to the case: quarantine, duplicates, conflicts, inserts.
+
+Every loader fills the temp table `wb_stage` with one row per record read: `_line`, `_seq`
+(order), `_raw`, `_bytes`, `_reason`/`_detail` (set when the record is bad) and the target
+table's columns. `commit_stage` then sends bad records to `quarantine`, inserts the first
+occurrence of each new key, and compares every other occurrence with the row already in the
+case: identical is a duplicate, different is a `conflict` in quarantine. So for every file
+`read = loaded + quarantined + duplicate` holds by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from workbench.schema import REQUEST_CONTENT, Table
+
+RAW_LIMIT = 65_536  # characters of the raw record kept in quarantine.raw
+DETAIL_LIMIT = 2_000
+LINEAGE = ("load_batch", "source_file", "source_line")
+
+
+@dataclass
+class Counts:
+    """Records read, loaded, quarantined and duplicate for one file."""
+
+    read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    duplicate: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.read += other.read
+        self.loaded += other.loaded
+        self.quarantined += other.quarantined
+        self.duplicate += other.duplicate
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def commit_stage(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
+                 source_file: str) -> Counts:
+    """Move `wb_stage` into `target` (and request_content for requests); return the counts."""
+    key = target.primary_key[0]
+    lineage = target.name == "requests"
+    cols = [c for c in target.column_names if c not in LINEAGE]
+    content = [c for c in REQUEST_CONTENT.column_names if c != key] if lineage else []
+    p = {"batch": batch_id, "file": source_file}
+    one = _fetch_int
+
+    read = one(con, "select count(*) from wb_stage")
+    bad = one(con, "select count(*) from wb_stage where _reason is not null")
+    run(con, f"""insert into quarantine select $batch, $file, _line, _reason,
+        left(_detail, {DETAIL_LIMIT}), left(_raw, {RAW_LIMIT}), _bytes
+        from wb_stage where _reason is not null""", p)
+    run(con, f"""create or replace temp table wb_cls as
+        select s.*, row_number() over (partition by s.{_q(key)} order by s._seq) as _rn,
+               t.{_q(key)} is not null as _exists
+        from wb_stage s left join (select {_q(key)} from {_q(target.name)}) t using ({_q(key)})
+        where s._reason is null""")
+    sel = ", ".join(_q(c) for c in cols)
+    if lineage:
+        run(con, f"""insert into {_q(target.name)} ({sel}, load_batch, source_file,
+            source_line) select {sel}, $batch, $file, _line from wb_cls
+            where _rn = 1 and not _exists order by _seq""", p)
+        csel = ", ".join(_q(c) for c in content)
+        run(con, f"""insert into request_content ({_q(key)}, {csel})
+            select {_q(key)}, {csel} from wb_cls where _rn = 1 and not _exists
+            and ({' or '.join(f'{_q(c)} is not null' for c in content)})""")
+    else:
+        run(con, f"""insert into {_q(target.name)} ({sel})
+            select {sel} from wb_cls where _rn = 1 and not _exists""")
+    loaded = one(con, "select count(*) from wb_cls where _rn = 1 and not _exists")
+
+    diffs = [f"case when c.{_q(x)} is distinct from t.{_q(x)} then '{x}' end" for x in cols]
+    diffs += [f"case when c.{_q(x)} is distinct from k.{_q(x)} then '{x}' end"
+              for x in content]
+    join_content = f"left join request_content k on k.{_q(key)} = c.{_q(key)}" if lineage else ""
+    where_from = ("' from ' || coalesce(t.source_file, '?') || ' line ' || "
+                  "coalesce(t.source_line::VARCHAR, '?')") if lineage else "''"
+    run(con, f"""create or replace temp table wb_cmp as
+        select c._line, c._raw, c._bytes, c.{_q(key)} as _key,
+               concat_ws(', ', {', '.join(diffs)}) as _diff, {where_from} as _where
+        from wb_cls c join {_q(target.name)} t on t.{_q(key)} = c.{_q(key)} {join_content}
+        where not (c._rn = 1 and not c._exists)""")
+    run(con, f"""insert into quarantine select $batch, $file, _line, 'conflict',
+        left('{key} ' || _key || ' was already loaded' || _where ||
+             ' with different content; differing fields: ' || _diff, {DETAIL_LIMIT}),
+        left(_raw, {RAW_LIMIT}), _bytes from wb_cmp where _diff <> ''""", p)
+    conflicts = one(con, "select count(*) from wb_cmp where _diff <> ''")
+    dup = one(con, "select count(*) from wb_cmp where _diff = ''")
+    return Counts(read=read, loaded=loaded, quarantined=bad + conflicts, duplicate=dup)
+
+
+def run(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None) -> None:
+    """Execute one statement and consume its result (DuckDB 2 requires it before the next)."""
+    con.execute(query, params).fetchall()
+
+
+def first(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None
+          ) -> tuple[Any, ...] | None:
+    """First row of a query, with the whole result consumed."""
+    rows = con.execute(query, params).fetchall()
+    return rows[0] if rows else None
+
+
+def _fetch_int(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = first(con, query)
+    return int(row[0]) if row else 0

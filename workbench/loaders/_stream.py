@@ -1,0 +1,202 @@
+"""Streaming input: open plain, .gz or .zst files and hand out lines in Arrow chunks.
+
+A file is never read whole into Python memory: it is decompressed in blocks, split on newlines
+and passed to DuckDB a chunk at a time as an Arrow table of (line, text, nbytes, utf8_ok).
+Lines that are not valid UTF-8 keep a visible, escaped copy of their bytes so that quarantine
+can show them; DuckDB then does all the JSON work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, cast
+
+import pyarrow as pa
+
+BLOCK = 8 << 20
+CHUNK_ROWS = int(os.environ.get("WORKBENCH_LOAD_CHUNK_ROWS", "50000"))
+CHUNK_BYTES = 64 << 20
+SCHEMA = pa.schema([("line", pa.int64()), ("text", pa.string()), ("nbytes", pa.int64()),
+                    ("utf8_ok", pa.bool_())])
+
+
+def compression(path: Path) -> str | None:
+    """'gzip', 'zstd' or None, from the file's magic bytes (not its name)."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head == b"\x28\xb5\x2f\xfd":
+        return "zstd"
+    return None
+
+
+class _Gunzip(io.RawIOBase):
+    """Streaming gunzip that hands out every byte it could decompress before damage, and
+    handles multi-member files (gzip.GzipFile raises before returning a truncated tail)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._z = zlib.decompressobj(wbits=31)
+        self._buf = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        want = size if size and size > 0 else 1 << 62
+        while len(self._buf) < want and not self._done:
+            block = self._raw.read(1 << 20)
+            if not block:
+                self._done = True
+                break
+            while block:
+                self._buf += self._z.decompress(block)
+                block = b""
+                if self._z.eof and self._z.unused_data:
+                    block = self._z.unused_data
+                    self._z = zlib.decompressobj(wbits=31)
+        out, self._buf = self._buf[:want], self._buf[want:]
+        if not out and self._done and not self._z.eof:
+            msg = "compressed file is truncated"
+            raise EOFError(msg)
+        return out
+
+
+def open_bytes(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """(decompressed stream, underlying raw file): the raw file's position drives progress."""
+    raw = path.open("rb")
+    kind = compression(path)
+    if kind == "gzip":
+        return cast(IO[bytes], _Gunzip(raw)), raw
+    if kind == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=1 << 20), raw
+    return raw, raw
+
+
+def head_text(path: Path, limit: int = 64 << 10) -> str:
+    """The first `limit` decompressed bytes as text (for format detection)."""
+    stream, raw = open_bytes(path)
+    data = b""
+    try:
+        while len(data) < limit:
+            piece = stream.read(min(8192, limit - len(data)))
+            if not piece:
+                break
+            data += piece
+    except (OSError, EOFError, ValueError):
+        pass  # a damaged file: detect from what could be read; the load reports the damage
+    finally:
+        stream.close()
+        raw.close()
+    return data.decode("utf-8", errors="replace")
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes as stored, streamed."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(BLOCK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _table(first_line: int, lines: list[bytes]) -> pa.Table:
+    arr = pa.array(lines, pa.binary())
+    n = len(lines)
+    try:
+        text = arr.cast(pa.string())
+        ok = pa.array([True] * n, pa.bool_())
+    except pa.ArrowInvalid:
+        decoded, flags = [], []
+        for b in lines:
+            try:
+                decoded.append(b.decode("utf-8"))
+                flags.append(True)
+            except UnicodeDecodeError:
+                # Keep the bytes visible (\xff) so the quarantined record can be inspected.
+                decoded.append(b.decode("utf-8", errors="backslashreplace"))
+                flags.append(False)
+        text, ok = pa.array(decoded, pa.string()), pa.array(flags, pa.bool_())
+    nbytes = pa.compute.binary_length(arr).cast(pa.int64())
+    line = pa.array(range(first_line, first_line + n), pa.int64())
+    return pa.Table.from_arrays([line, text, nbytes, ok], schema=SCHEMA)
+
+
+def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
+           ) -> Iterator[pa.Table]:
+    """Yield the file's lines (1-based numbers, newline and trailing CR removed) in chunks.
+
+    A decompression error ends the stream with OSError after every complete line read before it.
+    `on_progress(bytes_done, lines_done)` is called after each chunk.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
+        >>> _ = p.write_bytes(b'{"a": 1}\\n\\xff\\n')
+        >>> t = next(chunks(p))
+        >>> t.column("utf8_ok").to_pylist()
+        [True, False]
+    """
+    import pyarrow.compute  # noqa: F401  (binds pa.compute)
+
+    stream, raw = open_bytes(path)
+    line_no = 1
+    pending: list[bytes] = []
+    pending_bytes = 0
+    tail = b""
+    error: Exception | None = None
+    try:
+        while True:
+            try:
+                block = stream.read(BLOCK)
+            except (OSError, EOFError, ValueError) as exc:  # truncated or corrupt compression
+                error = exc
+                break
+            if not block:
+                break
+            parts = (tail + block).split(b"\n")
+            tail = parts.pop()
+            for p in parts:
+                pending.append(p[:-1] if p.endswith(b"\r") else p)
+                pending_bytes += len(p)
+            if len(pending) >= CHUNK_ROWS or pending_bytes >= CHUNK_BYTES:
+                while pending:
+                    part, pending = pending[:CHUNK_ROWS], pending[CHUNK_ROWS:]
+                    yield _table(line_no, part)
+                    line_no += len(part)
+                    if on_progress:
+                        on_progress(raw.tell(), line_no - 1)
+                pending_bytes = 0
+        if tail:
+            pending.append(tail[:-1] if tail.endswith(b"\r") else tail)
+        while pending:
+            part, pending = pending[:CHUNK_ROWS], pending[CHUNK_ROWS:]
+            yield _table(line_no, part)
+            line_no += len(part)
+            if on_progress:
+                on_progress(raw.tell(), line_no - 1)
+    finally:
+        stream.close()
+        raw.close()
+    if error is not None:
+        msg = f"cannot decompress past line {line_no - 1}: {error}"
+        raise OSError(msg)
+
+
+def read_text(path: Path) -> io.StringIO:
+    """Whole decompressed text of a small file (accounts, releases), UTF-8 with replacement."""
+    stream, raw = open_bytes(path)
+    try:
+        return io.StringIO(stream.read().decode("utf-8", errors="replace"))
+    finally:
+        stream.close()
+        raw.close()

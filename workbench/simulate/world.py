@@ -1,0 +1,273 @@
+"""The simulated provider's customers: who holds which account, how much each sends, and when.
+
+`build_world` decides everything that spans days up front (accounts, their sizes, rates,
+lifetimes, ban waves and replacements, the model release), so each day of logs can then be
+generated on its own from the world and the seed. The defaults below are documented, with
+their public sources, in docs/simulator.md.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from workbench.errors import ParameterError
+
+DAY = 86400
+REQUESTS_PER_ACCOUNT_DAY = 10  # default total volume: accounts * days * this
+
+# (name, share of accounts, minimum accounts, share of requests). individual_dev takes the
+# remaining accounts. Campaign accounts are ~4-5% of accounts and ~38% of requests.
+LEGIT: tuple[tuple[str, float, int, float], ...] = (
+    ("individual_dev", 0.0, 0, 0.10),
+    ("startup_backend", 0.06, 3, 0.14),
+    ("enterprise_batch", 0.005, 2, 0.15),
+    ("eval_runner", 0.01, 2, 0.05),
+    ("education_cohort", 0.06, 8, 0.04),
+    ("agent_product", 0.03, 3, 0.08),
+    ("reseller_customer", 0.03, 3, 0.06),
+)
+CAMPAIGNS: tuple[tuple[str, float, int, float], ...] = (
+    ("reasoning_harvester", 0.010, 4, 0.09),
+    ("agentic_harvester", 0.015, 6, 0.08),
+    ("pivot_harvester", 0.0025, 2, 0.09),
+    ("hydra_network", 0.008, 4, 0.06),
+    ("logit_prober", 0.001, 2, 0.03),
+    ("trace_coercion", 0.003, 2, 0.03),
+)
+CAMPAIGN_NAMES = frozenset(c[0] for c in CAMPAIGNS)
+EVASIVE_ACCOUNTS = 0.6  # evasive variant size, relative to its archetype
+EVASIVE_VOLUME = 0.35  # evasive variant volume, relative to its archetype
+HYDRA_WAVE_DAYS = 3.0  # a ban wave every 3 days, the first 1.5 days in
+HYDRA_WAVE_SHARE = 0.25  # each wave bans a quarter of the live hydra accounts
+EDU_COHORT = 25  # accounts per education cohort (about)
+MODELS = (("lumen-2-mini", "2025-03-04T16:00:00Z"), ("lumen-2", "2025-06-10T16:00:00Z"),
+          ("lumen-2.5-think", "2025-10-14T16:00:00Z"))
+NEW_MODEL = "lumen-3"
+RESELLERS = ("reseller:routewise", "reseller:tokenhub", "reseller:apibridge")
+CLOUDS = ("cloud:aws", "cloud:gcp", "cloud:azure")
+COUNTRIES = (("US", -6, 30), ("GB", 0, 7), ("DE", 1, 6), ("FR", 1, 4), ("IN", 5.5, 9),
+             ("JP", 9, 5), ("BR", -3, 5), ("CA", -5, 4), ("SG", 8, 3), ("KR", 9, 4),
+             ("AU", 10, 3), ("NL", 1, 2), ("ES", 1, 3), ("MX", -6, 3), ("ID", 7, 3),
+             ("PL", 1, 2), ("TR", 3, 2), ("VN", 7, 2), ("IT", 1, 2), ("NG", 1, 1))
+LANG_OF = {"DE": "de", "FR": "fr", "JP": "ja", "BR": "pt", "KR": "ko", "ES": "es", "MX": "es",
+           "ID": "id", "IN": "hi", "TR": "tr", "IT": "it", "PL": "ru"}
+FREE_MAIL = ("gmail.com", "outlook.com", "proton.me", "yahoo.com", "icloud.com", "web.de",
+             "naver.com", "yahoo.co.jp", "gmx.net", "hotmail.com")
+THROWAWAY = ("mailbox-relay.net", "quickinbox.xyz", "tempmail.cc", "inboxnow.top")
+
+
+@dataclass(slots=True, eq=False)
+class Actor:
+    """One billing account and how it behaves."""
+
+    idx: int
+    account_id: str
+    org_id: str
+    archetype: str
+    campaign_id: str
+    created: float  # seconds since the window start (negative: before it)
+    fingerprint: str
+    email_domain: str
+    country: str
+    signup_path: str
+    verified: bool
+    tz: float
+    active_from: float = 0.0
+    active_to: float = 0.0
+    weight: float = 1.0
+    rate: float = 0.0  # expected requests per active day
+    style: str = "anthropic"
+    ua: str = ""
+    ips: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    lang: str = "en"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def evasive(self) -> bool:
+        return self.archetype.endswith("_evasive")
+
+    @property
+    def base(self) -> str:
+        return self.archetype.removesuffix("_evasive")
+
+
+@dataclass
+class World:
+    """Everything needed to generate any day of logs."""
+
+    seed: int
+    start: float  # epoch seconds of the window start (UTC midnight)
+    days: int
+    actors: list[Actor]
+    release_at: float  # seconds since start when NEW_MODEL became available
+    metadata_only: bool = False
+    groups: dict[str, list[Actor]] = field(default_factory=dict)
+
+
+def _id(rng: random.Random, prefix: str, n: int = 12) -> str:
+    alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+    return prefix + "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _ipv4(rng: random.Random, firsts: tuple[int, ...]) -> str:
+    return f"{rng.choice(firsts)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+
+
+def _prefix_hosts(rng: random.Random, prefix: str, n: int) -> list[str]:
+    return [f"{prefix}.{rng.randrange(2, 250)}" for _ in range(n)]
+
+
+def residential(rng: random.Random) -> str:
+    """A random residential-looking address (IPv6 one time in five)."""
+    if rng.random() < 0.2:
+        a, b, c = rng.randrange(65536), rng.randrange(65536), rng.randrange(1, 9999)
+        return f"2001:db8:{a:x}:{b:x}::{c:x}"
+    return _ipv4(rng, (24, 49, 58, 73, 86, 92, 109, 115, 177, 189, 201, 212, 223))
+
+
+def _hosting_prefix(rng: random.Random) -> str:
+    first = rng.choice((3, 18, 34, 35, 45, 104, 138, 159, 167, 185))
+    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}"
+
+
+def _country(rng: random.Random) -> tuple[str, float]:
+    code, tz, _ = rng.choices(COUNTRIES, [c[2] for c in COUNTRIES])[0]
+    return code, float(tz)
+
+
+def _ts(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def _sizes(n_accounts: int, evasive: bool) -> tuple[dict[str, int], dict[str, float]]:
+    """Accounts and volume share per archetype (hydra counted without its replacements)."""
+    sizes: dict[str, int] = {}
+    volume: dict[str, float] = {}
+    for name, share, least, vol in LEGIT[1:] + CAMPAIGNS:
+        sizes[name] = max(least, round(share * n_accounts))
+        volume[name] = vol
+        if evasive and name in CAMPAIGN_NAMES:
+            sizes[f"{name}_evasive"] = max(3, round(share * n_accounts * EVASIVE_ACCOUNTS))
+            volume[f"{name}_evasive"] = vol * EVASIVE_VOLUME
+    volume["individual_dev"] = LEGIT[0][3]
+    total = sum(volume.values())
+    return sizes, {k: v / total for k, v in volume.items()}
+
+
+def _hydra_waves(days: int) -> list[float]:
+    waves, t = [], HYDRA_WAVE_DAYS / 2
+    while t < days - 0.25:
+        waves.append(t * DAY)
+        t += HYDRA_WAVE_DAYS
+    return waves
+
+
+def _replacements(live: int, days: int) -> int:
+    """Fresh hydra accounts over the window: each wave replaces a share, at least two."""
+    return len(_hydra_waves(days)) * max(2, math.ceil(live * HYDRA_WAVE_SHARE))
+
+
+def minimum_accounts(evasive: bool = False, days: int = 14) -> int:
+    """The smallest world that still holds every archetype (with room for individuals).
+
+    Example:
+        >>> 50 < minimum_accounts() < 150
+        True
+    """
+    sizes, _ = _sizes(0, evasive)
+    repl = sum(_replacements(sizes[h], days) for h in ("hydra_network", "hydra_network_evasive")
+               if h in sizes)
+    return sum(sizes.values()) + repl + 20
+
+
+def build_world(accounts: int, days: int, seed: int, requests: int | None, evasive: bool,
+                start: str, metadata_only: bool) -> World:
+    """Decide every account, its archetype, lifetime and daily rate."""
+    least = minimum_accounts(evasive, days)
+    if accounts < least:
+        msg = (f"accounts={accounts} is too small: a world needs at least {least} accounts to "
+               f"hold every archetype{' and its evasive variant' if evasive else ''}. "
+               f"Use --accounts {least} or more.")
+        raise ParameterError(msg)
+    if days < 1:
+        msg = f"days={days} is not allowed: a world spans at least 1 day. Use --days 1 or more."
+        raise ParameterError(msg)
+    if requests is not None and requests < 1:
+        msg = f"requests={requests} is not allowed: give a positive number or leave it out."
+        raise ParameterError(msg)
+    try:
+        t0 = datetime.fromisoformat(start).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        msg = f"start={start!r} is not a date: give it as YYYY-MM-DD, e.g. 2026-01-05."
+        raise ParameterError(msg) from None
+    rng = random.Random(f"world:{seed}")
+    sizes, volume = _sizes(accounts, evasive)
+    release = (days // 2) * DAY + 16 * 3600 if days >= 2 else 12 * 3600
+    waves = _hydra_waves(days)
+    n_repl = sum(_replacements(sizes[h], days) for h in ("hydra_network",
+                                                           "hydra_network_evasive") if h in sizes)
+    sizes["individual_dev"] = accounts - sum(sizes.values()) - n_repl
+    world = World(seed, t0, days, [], float(release), metadata_only)
+    from workbench.simulate import population
+
+    for name in [c[0] for c in LEGIT] + [c[0] for c in CAMPAIGNS]:
+        for arch in (name, f"{name}_evasive"):
+            if arch in sizes:
+                actors = population.make(arch, sizes[arch], rng, world, waves)
+                world.groups[arch] = actors
+                world.actors.extend(actors)
+    for i, actor in enumerate(world.actors):
+        actor.idx = i
+    for actors in world.groups.values():
+        for pos, actor in enumerate(actors):
+            actor.extra["pos"] = pos
+    from workbench.simulate.behave import day_factor
+
+    total = requests if requests is not None else accounts * days * REQUESTS_PER_ACCOUNT_DAY
+    for arch, actors in world.groups.items():
+        days_active = [sum(day_factor(world, a, d) * max(0.0, min(a.active_to, (d + 1) * DAY)
+                                                         - max(a.active_from, d * DAY)) / DAY
+                           for d in range(days)) for a in actors]
+        denom = sum(a.weight * d for a, d in zip(actors, days_active, strict=True)) or 1.0
+        for a in actors:
+            a.rate = volume[arch] * total * a.weight / denom
+    return world
+
+
+def group_ips(rng: random.Random, n_prefixes: int, hosts: int) -> list[str]:
+    """Addresses from a few hosting-provider /24s, shared by one operator's accounts."""
+    out: list[str] = []
+    for _ in range(n_prefixes):
+        out += _prefix_hosts(rng, _hosting_prefix(rng), hosts)
+    return out
+
+
+def office_ips(rng: random.Random) -> list[str]:
+    """One office or home network: a /24 with a few hosts, sometimes an IPv6 too."""
+    prefix = ".".join(_ipv4(rng, (24, 49, 73, 86, 92, 109, 177, 201, 212)).split(".")[:3])
+    ips = _prefix_hosts(rng, prefix, rng.randint(1, 3))
+    if rng.random() < 0.15:
+        ips.append(f"2001:db8:{rng.randrange(65536):x}:{rng.randrange(65536):x}::"
+                   f"{rng.randrange(1, 99):x}")
+    return ips
+
+
+def new_id(rng: random.Random, prefix: str) -> str:
+    """A provider-style opaque id."""
+    return _id(rng, prefix)
+
+
+def pick_country(rng: random.Random) -> tuple[str, float]:
+    """A country and its UTC offset, weighted like a global API customer base."""
+    return _country(rng)
+
+
+def release_times(world: World) -> list[tuple[str, float]]:
+    """(model, epoch seconds) of every model, including the one released in the window."""
+    return [(m, _ts(t)) for m, t in MODELS] + [(NEW_MODEL, world.start + world.release_at)]
