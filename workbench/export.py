@@ -147,7 +147,7 @@ def open_parquet(source: str | os.PathLike[str], path: str | os.PathLike[str] | 
         if "requests" not in found:
             msg = (f"No Parquet files under {parquet_glob(source, 'requests')!r}. A Parquet case "
                    "needs requests/ (hive-partitioned by day=YYYY-MM-DD); write one with "
-                   "`workbench export --db CASE --out DIR`.")
+                   "case.export_parquet(DIR) (workbench.export).")
             raise CaseError(msg)
         for name in found:
             cols = ", ".join(f'"{c}"' for c in TABLES[name].column_names)

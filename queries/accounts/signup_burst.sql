@@ -14,9 +14,10 @@
 -- falsepositives: An enterprise onboarding a team
 -- portable: true
 -- requires: accounts
--- param: window_hours int 24 Width of the sign-up window
--- param: min_accounts int 10 Accounts created in one window on one key to count as a burst
--- param: min_ratio float 5.0 The window's count must be at least this multiple of the key's average per window
+-- param: window_hours int 2 Width of the sign-up window
+-- param: min_accounts int 8 Accounts created in one window on one key to count as a burst
+-- param: min_ratio float 5.0 The window's count must be at least this multiple of the key's average per window around it
+-- param: baseline_windows int 84 Windows on each side (84 two-hour windows: a week) that give the key's usual rate
 -- param: full_accounts int 20 Burst size at which the size part of the score reaches 1
 -- param: short_hours int 48 Accounts active for less than this many hours count as short-lived
 -- param: gone_hours int 24 ...and whose last request is at least this long before the case ends
@@ -34,22 +35,24 @@ with keyed as (
     from accounts
     where created_at is not null
 ),
-span as (
-    select greatest(1, max(bucket) - min(bucket) + 1) as buckets from keyed
+windows as (
+    select burst_key, bucket, count(*) as accounts, min(created_at) as window_start
+    from keyed
+    group by burst_key, bucket
 ),
-key_rate as (
-    select k.burst_key, count(*) * 1.0 / max(s.buckets) as per_window
-    from keyed as k
-    cross join span as s
-    group by k.burst_key
+candidates as (
+    select * from windows where accounts >= $min_accounts
 ),
 bursts as (
-    select k.burst_key, k.bucket, count(*) as accounts, min(k.created_at) as window_start,
-           max(r.per_window) as per_window
-    from keyed as k
-    join key_rate as r on r.burst_key = k.burst_key
-    group by k.burst_key, k.bucket
-    having count(*) >= $min_accounts and count(*) >= $min_ratio * max(r.per_window)
+    -- the key's usual rate: accounts per window in the windows around, this one excluded
+    select c.burst_key, c.bucket, c.accounts, c.window_start,
+           coalesce(sum(w.accounts), 0) * 1.0 / (2 * $baseline_windows) as per_window
+    from candidates as c
+    left join windows as w
+        on w.burst_key = c.burst_key and w.bucket <> c.bucket
+       and abs(w.bucket - c.bucket) <= $baseline_windows
+    group by c.burst_key, c.bucket, c.accounts, c.window_start
+    having c.accounts >= $min_ratio * coalesce(sum(w.accounts), 0) * 1.0 / (2 * $baseline_windows)
 ),
 activity as (
     select account_id, min(ts) as first_seen, max(ts) as last_seen, count(*) as requests

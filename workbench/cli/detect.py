@@ -57,8 +57,15 @@ def detectors_cmd(show_all: bool) -> None:
               show_default=True, help="Engine that runs the detectors.")
 @click.option("--no-link", is_flag=True, help="Do not build links, leads and campaigns.")
 @click.option("--quiet", is_flag=True, help="No per-detector progress lines.")
+@click.option("--spark-master", default=None, metavar="URL",
+              help="Spark master for --engine spark: local[*] (default), spark://…, sc://….")
+@click.option("--spark-conf", multiple=True, metavar="KEY=VALUE",
+              help="Spark setting for --engine spark (repeat).")
+@click.option("--parquet", type=click.Path(path_type=Path), default=None,
+              help="The case as Parquet by day for --engine spark (default: exported).")
 def detect_cmd(db: Path, only: tuple[str, ...], param: tuple[str, ...], engine: str,
-               no_link: bool, quiet: bool) -> None:
+               no_link: bool, quiet: bool, spark_master: str | None,
+               spark_conf: tuple[str, ...], parquet: Path | None) -> None:
     """Compute features, run the detectors and write findings (then link accounts)."""
     import workbench as wb
     from workbench.errors import CaseError
@@ -67,8 +74,17 @@ def detect_cmd(db: Path, only: tuple[str, ...], param: tuple[str, ...], engine: 
     if not db.exists():
         msg = f"Case file {str(db)!r} does not exist. Create it with `workbench load`."
         raise CaseError(msg)
+    options: dict[str, object] = {}
+    if engine == "spark":
+        from workbench.spark import parse_conf
+
+        options = {"spark_master": spark_master, "spark_conf": parse_conf(spark_conf),
+                   "parquet": parquet}
+    elif spark_master or spark_conf or parquet:
+        msg = "--spark-master, --spark-conf and --parquet apply only with --engine spark."
+        raise CaseError(msg)
     report = wb.open(db).detect(only=list(only) or None, params=params or None, engine=engine,
-                                link=not no_link, progress=not quiet)
+                                link=not no_link, progress=not quiet, **options)
     click.echo(repr(report))
     for note in getattr(report, "notes", []):
         click.echo(f"note: {note}")

@@ -47,20 +47,28 @@ _THINKING = json.dumps({"type": "VARCHAR", "budget_tokens": "JSON"})
 _OUTPUT = json.dumps([{"type": "VARCHAR", "content": "JSON"}])
 
 MACROS = [
+    # The JSON type of a fragment from its first character, without parsing it: fragments come
+    # from json_transform / to_json / json(), which write minified JSON. Same names as json_type.
+    "create or replace temp macro wb_jt(x) as case left(x::VARCHAR, 1) "
+    "when '{' then 'OBJECT' when '[' then 'ARRAY' when '\"' then 'VARCHAR' when 'n' then 'NULL' "
+    "when 't' then 'BOOLEAN' when 'f' then 'BOOLEAN' when '' then NULL "
+    "else case when regexp_matches(x::VARCHAR, '[.eE]') then 'DOUBLE' "
+    "when left(x::VARCHAR, 1) = '-' then 'BIGINT' else 'UBIGINT' end end",
+    # The text of a scalar fragment (a string unescaped, a number or boolean as written).
+    "create or replace temp macro wb_v(x) as case left(x::VARCHAR, 1) "
+    "when '\"' then x->>'$' when '{' then NULL when '[' then NULL when 'n' then NULL "
+    "else x::VARCHAR end",
     # A scalar JSON fragment as text; objects and arrays are a wrong type (NULL here).
-    "create or replace temp macro wb_s(x) as "
-    "case when json_type(x) in ('OBJECT', 'ARRAY') then null else x->>'$' end",
+    "create or replace temp macro wb_s(x) as wb_v(x)",
     # True when a present, non-null value failed to convert to its column's type.
     "create or replace temp macro wb_bad(x, v) as "
-    "(x is not null and json_type(x) <> 'NULL' and v is null)",
-    "create or replace temp macro wb_int(x) as "
-    "case when json_type(x) in ('OBJECT', 'ARRAY') then null else try_cast(x->>'$' as INTEGER) end",
-    "create or replace temp macro wb_dbl(x) as "
-    "case when json_type(x) in ('OBJECT', 'ARRAY') then null else try_cast(x->>'$' as DOUBLE) end",
+    "(x is not null and x::VARCHAR <> 'null' and v is null)",
+    "create or replace temp macro wb_int(x) as try_cast(wb_v(x) as INTEGER)",
+    "create or replace temp macro wb_dbl(x) as try_cast(wb_v(x) as DOUBLE)",
     "create or replace temp macro wb_bool(x) as "
-    "case when json_type(x) = 'BOOLEAN' then (x->>'$')::BOOLEAN end",
+    "case x::VARCHAR when 'true' then true when 'false' then false end",
     # Text of a message content: a string, or the text blocks of a block list joined by \n.
-    "create or replace temp macro wb_text(c) as case json_type(c) "
+    "create or replace temp macro wb_text(c) as case wb_jt(c) "
     "when 'VARCHAR' then c->>'$' "
     "when 'ARRAY' then array_to_string(list_transform(list_filter(json_transform(c, "
     "'[{\"type\":\"VARCHAR\",\"text\":\"VARCHAR\"}]'), lambda b: b.type in "
@@ -78,9 +86,9 @@ MACROS = [
     "lambda h: coalesce(nullif(ltrim(lower(h), '0'), ''), '0')), ':') || '::/48' end",
     # Timestamp: RFC 3339 text with an offset (or any text when naive_ok), or epoch s / ms.
     "create or replace temp macro wb_ts(x, naive_ok) as case "
-    "when json_type(x) in ('UBIGINT', 'BIGINT', 'DOUBLE') then try(to_timestamp(case when "
-    "abs((x->>'$')::DOUBLE) >= 1e11 then (x->>'$')::DOUBLE / 1000 else (x->>'$')::DOUBLE end)) "
-    "when json_type(x) = 'VARCHAR' and (naive_ok or regexp_matches(x->>'$', "
+    "when wb_jt(x) in ('UBIGINT', 'BIGINT', 'DOUBLE') then try(to_timestamp(case when "
+    "abs(x::VARCHAR::DOUBLE) >= 1e11 then x::VARCHAR::DOUBLE / 1000 else x::VARCHAR::DOUBLE end)) "
+    "when wb_jt(x) = 'VARCHAR' and (naive_ok or regexp_matches(x->>'$', "
     "'\\d[T ]\\d.*([zZ]|[+-]\\d\\d(:?\\d\\d)?)$')) then try_cast(x->>'$' as TIMESTAMPTZ) end",
 ]
 
@@ -115,13 +123,13 @@ def stage_sql(env: str, naive_ts: bool = False) -> str:
     `_line, _seq, _raw, _bytes, _utf8, _json_ok, _jt, e` (e: struct of ENVELOPE fragments)."""
     ints = ",\n    ".join(f"{v} as j_{k}" for k, v in _INT_FIELDS.items())
     dbls = ",\n    ".join(f"{v} as j_{k}" for k, v in _DBL_FIELDS.items())
-    wrong = [f"case when json_type(e.{f}) in ('OBJECT', 'ARRAY') then '{f} (text)' end"
+    wrong = [f"case when wb_jt(e.{f}) in ('OBJECT', 'ARRAY') then '{f} (text)' end"
              for f in _STR_FIELDS]
     wrong += [f"case when wb_bad(j_{k}, wb_int(j_{k})) then '{k} (integer)' end"
               for k in _INT_FIELDS]
     wrong += [f"case when wb_bad(j_{k}, wb_dbl(j_{k})) then '{k} (number)' end"
               for k in _DBL_FIELDS]
-    wrong += [f"case when e.{f} is not null and json_type(e.{f}) not in ('OBJECT', 'NULL') "
+    wrong += [f"case when e.{f} is not null and wb_jt(e.{f}) not in ('OBJECT', 'NULL') "
               f"then '{f} (object)' end" for f in ("request", "response")]
     wrong += ["case when wb_bad(q.stream, wb_bool(q.stream)) then 'stream (boolean)' end",
               "case when wb_bad(q.n, wb_int(q.n)) then 'n (integer)' end"]
@@ -132,9 +140,9 @@ def stage_sql(env: str, naive_ts: bool = False) -> str:
 with env as ({env}),
 b as (
   select *,
-    case when e.request is not null and json_type(e.request) = 'OBJECT'
+    case when e.request is not null and wb_jt(e.request) = 'OBJECT'
          then json_transform(e.request, '{_REQ}') end as q,
-    case when e.response is not null and json_type(e.response) = 'OBJECT'
+    case when e.response is not null and wb_jt(e.response) = 'OBJECT'
          then json_transform(e.response, '{_RESP}') end as r
   from env
 ),
@@ -142,7 +150,7 @@ c as (
   select *,
     json_transform(r.usage, '{_USAGE}') as u,
     json_transform(json_extract(r.choices, '$[0]'), '{_CHOICE}') as c0,
-    json_transform(coalesce(q.messages, case when json_type(q.input) = 'ARRAY' then q.input end),
+    json_transform(coalesce(q.messages, case when wb_jt(q.input) = 'ARRAY' then q.input end),
                    '{_MSGS}') as msgs,
     json_transform(q.thinking, '{_THINKING}') as th,
     json_transform(q.tool_choice, '{_CHOICE_SETTING}') as tc,
@@ -155,9 +163,9 @@ d as (
     {dbls},
     wb_ts(e.timestamp, {str(naive_ts).lower()}) as ts,
     list_filter(msgs, lambda m: m.role = 'user') as user_msgs,
-    case json_type(q.logprobs) when 'BOOLEAN' then (q.logprobs->>'$')::BOOLEAN
+    case wb_jt(q.logprobs) when 'BOOLEAN' then (q.logprobs->>'$')::BOOLEAN
       when 'UBIGINT' then (q.logprobs->>'$')::BIGINT > 0 end as j_logprobs,
-    case when json_type(q.logprobs) = 'UBIGINT' then q.logprobs end as j_logprobs_n,
+    case when wb_jt(q.logprobs) = 'UBIGINT' then q.logprobs end as j_logprobs_n,
     case when q.system is not null then wb_text(q.system)
          when q.instructions is not null then wb_text(q.instructions)
          else nullif(array_to_string(list_transform(list_filter(msgs,
@@ -218,15 +226,15 @@ select _line, _seq, _raw, _bytes, _reason,
   case when q is not null then coalesce(wb_bool(q.stream), false) end as stream,
   case when q is not null then coalesce(j_logprobs, false) end as logprobs,
   coalesce(wb_int(j_top_logprobs), wb_int(j_logprobs_n)) as top_logprobs,
-  case when json_type(q.logit_bias) = 'OBJECT' then array_length(json_keys(q.logit_bias))
+  case when wb_jt(q.logit_bias) = 'OBJECT' then array_length(json_keys(q.logit_bias))
        when q is not null then 0 end::INTEGER as logit_bias_n,
   coalesce(th.type, wb_s(q.reasoning_effort), q.reasoning->>'$.effort') as thinking_mode,
   wb_int(j_thinking_budget) as thinking_budget,
-  case when json_type(q.tools) = 'ARRAY' then json_array_length(q.tools)
+  case when wb_jt(q.tools) = 'ARRAY' then json_array_length(q.tools)
        when q is not null then 0 end::INTEGER as tool_count,
   list_transform(json_transform(q.tools, '{_TOOLS}'),
                  lambda t: coalesce(t.name, t.function.name, t.type)) as tool_names,
-  case json_type(q.tool_choice) when 'VARCHAR' then q.tool_choice->>'$'
+  case wb_jt(q.tool_choice) when 'VARCHAR' then q.tool_choice->>'$'
        when 'OBJECT' then coalesce(tc.name, tc.function.name, tc.type) end as tool_choice,
   sha256(_sys) as system_hash,
   case when msgs is not null then array_length(msgs)
@@ -234,13 +242,13 @@ select _line, _seq, _raw, _bytes, _reason,
   case when msgs is not null then array_length(user_msgs)
        when q.input is not null or q.prompt is not null then 1 end::INTEGER as n_user_turns,
   case when msgs is not null then wb_text(user_msgs[-1].content)
-       when json_type(q.input) = 'VARCHAR' then q.input->>'$'
-       when json_type(q.prompt) = 'VARCHAR' then q.prompt->>'$'
-       when json_type(q.prompt) = 'ARRAY' then q.prompt->>'$[0]' end as prompt_text,
+       when wb_jt(q.input) = 'VARCHAR' then q.input->>'$'
+       when wb_jt(q.prompt) = 'VARCHAR' then q.prompt->>'$'
+       when wb_jt(q.prompt) = 'ARRAY' then q.prompt->>'$[0]' end as prompt_text,
   length(prompt_text)::INTEGER as prompt_chars,
   case when r.content is not null then wb_text(r.content)
        when r.choices is not null then coalesce(wb_text(c0.message.content), c0.text->>'$')
-       when json_type(r.output_text) = 'VARCHAR' then r.output_text->>'$'
+       when wb_jt(r.output_text) = 'VARCHAR' then r.output_text->>'$'
        when r.output is not null then array_to_string(list_transform(list_filter(
          json_transform(r.output, '{_OUTPUT}'), lambda o: o.type = 'message'),
          lambda o: wb_text(o.content)), chr(10)) end as output_text,

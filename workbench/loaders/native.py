@@ -20,13 +20,20 @@ Progress = Callable[[int, int], None] | None
 
 
 def lines_env(transform: str) -> str:
-    """The envelope query over `chunk_in`: one row per non-blank line, `e` parsed once."""
+    """The envelope query over `chunk_in`: one row per non-blank line, `e` parsed once.
+
+    A line is parsed by one `try(json_transform(...))`; only lines where that fails (not an
+    object, not JSON) are looked at again to say why, so a clean file is parsed once here.
+    """
     return f"""
-select *, case when _jt = 'OBJECT' then json_transform(_raw, '{transform}') end as e
-from (select *, case when _json_ok then json_type(_raw) end as _jt
-      from (select line as _line, line as _seq, text as _raw, nbytes as _bytes,
-                   utf8_ok as _utf8, utf8_ok and json_valid(text) as _json_ok
-            from chunk_in where trim(text) <> ''))"""
+select _line, _seq, _raw, _bytes, _utf8,
+  e is not null or (_utf8 and json_valid(_raw)) as _json_ok,
+  case when e is not null then 'OBJECT' when _utf8 and json_valid(_raw) then json_type(_raw)
+  end as _jt, e
+from (select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_ok as _utf8,
+             case when utf8_ok and starts_with(ltrim(text, chr(32) || chr(9) || chr(13)), '{{')
+                  then try(json_transform(text, '{transform}')) end as e
+      from chunk_in where trim(text) <> '')"""
 
 
 def staged_lines(con: duckdb.DuckDBPyConnection, path: Path, sql: str,

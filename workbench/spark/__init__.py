@@ -340,6 +340,24 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
+def parse_conf(items: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """`KEY=VALUE` strings (from --spark-conf) as a dict; a malformed one is a clear error.
+
+    Example:
+        >>> parse_conf(["spark.executor.memory=4g"])
+        {'spark.executor.memory': '4g'}
+    """
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            msg = (f"Spark setting {item!r} is not KEY=VALUE; write e.g. "
+                   "--spark-conf spark.executor.memory=4g.")
+            raise ParameterError(msg)
+        out[key.strip()] = value.strip()
+    return out
+
+
 def check_params(bound: dict[str, Any]) -> dict[str, Any]:
     """Spark binds only plain literals; anything else is a clear error, never formatted in."""
     for key, value in bound.items():

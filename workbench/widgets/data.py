@@ -39,15 +39,20 @@ where (entity_type = 'account' and entity_id in (select unnest($accounts::VARCHA
    or (entity_type = 'campaign' and entity_id = $campaign)
 """
 
+# Filter and sample requests first (materialized), then join only those rows to features:
+# letting the optimizer join first costs several times more on a 10M-request case.
 _SLICE = """
-select r.request_id, r.ts, r.account_id, r.model, r.access_path, r.ip_prefix, r.user_agent,
-       r.max_tokens, r.temperature, r.top_p, r.top_k, r.n_choices, r.stream, r.logprobs,
-       r.top_logprobs, r.logit_bias_n, r.thinking_mode, r.thinking_budget, r.tool_count,
-       r.input_tokens, r.output_tokens, r.reasoning_tokens,
-       f.template_id, f.capability, f.cot_flag
-from requests r left join features f on f.request_id = r.request_id
-where r.account_id in (select unnest($accounts::VARCHAR[]))
-  and ($k = 1 or hash(r.request_id) % $k = 0)
+with r as materialized (
+  select request_id, ts, account_id, model, access_path, ip_prefix, user_agent, max_tokens,
+         temperature, top_p, top_k, n_choices, stream, logprobs, top_logprobs, logit_bias_n,
+         thinking_mode, thinking_budget, tool_count, input_tokens, output_tokens,
+         reasoning_tokens
+  from requests
+  where account_id in (select unnest($accounts::VARCHAR[]))
+    and ($k = 1 or hash(request_id) % $k = 0)
+)
+select r.*, f.template_id, f.capability, f.cot_flag
+from r left join features f on f.request_id = r.request_id
 """
 
 _HOURLY = """

@@ -1,0 +1,419 @@
+"""The whole pipeline at one size, one process per stage, beside DuckDB's own limits.
+
+    python bench/run.py --requests 1e6                  # DuckDB engine
+    python bench/run.py --requests 1e6 --engine spark   # the same world through Spark
+    python bench/run.py --requests 1e7                  # then the 1M -> 10M scaling ratio
+
+Stages (each a fresh `python bench/run.py --stage NAME` process, so its peak memory is its own;
+the peak is the whole process tree's resident memory, sampled every 0.1 s, so Spark's JVM
+counts): simulate, load, text features, detect (total and per detector), link and score, open
+a trace. Baselines measured in the same run: for load, DuckDB's plain `read_json` of the same
+files into a table; for detect and link, one full scan that aggregates every column the
+detectors and link queries read (on Spark for the Spark engine). Results are kept in
+`bench/out/run-<size>-<engine>.json`; the `run` section of docs/benchmarks.md is rebuilt from
+all kept results, with the targets of issue 8 checked on the 10M DuckDB run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import ROOT, machine, table, write_section  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+MEMORY_LIMIT = "3GB"  # DuckDB's memory_limit for every stage: out-of-core past it
+TARGETS = {"load_ratio": 2.0, "load_peak_mb": 4096.0, "detect_link_s": 300.0,
+           "detector_ratio": 10.0, "trace_s": 2.0, "scaling": 11.0}
+
+
+# -- stages: each runs in its own process and prints one JSON line -------------------------
+
+def _world(work: Path, n: int) -> dict[str, Any]:
+    from workbench.simulate import simulate
+
+    world = work / "world"
+    if (world / "truth.csv").exists():
+        return {"rows": n, "note": "reused"}
+    s = simulate(world, accounts=max(300, n // 500), days=14, seed=8, requests=n)
+    return {"rows": s.requests}
+
+
+def _load(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+
+    world, path = work / "world", work / "case.duckdb"
+    path.unlink(missing_ok=True)
+    case = wb.open(path)
+    r = case.load(sorted((world / "logs").glob("*.jsonl.gz")), accounts=world / "accounts.csv",
+                  releases=world / "releases.csv", progress=False)
+    return {"rows": int(getattr(r, "loaded", case.count("requests")))}
+
+
+def _load_baseline(work: Path, n: int) -> dict[str, Any]:
+    import duckdb
+
+    path = work / "baseline.duckdb"
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT})
+    glob = str(work / "world" / "logs" / "*.jsonl.gz").replace("'", "''")
+    con.execute(f"CREATE TABLE raw AS SELECT * FROM read_json('{glob}', "
+                "format = 'newline_delimited')")
+    rows = con.execute("select count(*) from raw").fetchall()[0][0]
+    con.close()
+    path.unlink()
+    return {"rows": int(rows)}
+
+
+def _features(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+
+    case = wb.open(work / "case.duckdb")
+    return {"rows": case.compute_features(), "requests": case.count("requests")}
+
+
+def read_columns() -> dict[str, list[str]]:
+    """Columns of requests and features that any detector or link query reads."""
+    import sqlglot
+    from sqlglot import exp
+
+    from workbench.catalogue import detectors
+    from workbench.linking import link_queries
+    from workbench.schema import TABLES
+
+    texts = [d.sql for d in detectors().values()] + [q.sql for q in link_queries().values()]
+    names = {c.name for t in texts for c in sqlglot.parse_one(t, read="duckdb")
+             .find_all(exp.Column)}
+    return {t: [c for c in TABLES[t].column_names if c in names] for t in ("requests", "features")}
+
+
+def scan_sql(engine: str) -> list[str]:
+    """One full scan per table, aggregating every column the detectors read."""
+    out = []
+    for tbl, cols in read_columns().items():
+        aggs = ", ".join(f"sum(hash({c})) as h{i}" for i, c in enumerate(cols))
+        out.append(f"select count(*) as n, {aggs} from {tbl}")
+    return out if engine else out
+
+
+def _scan_baseline(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+
+    case = wb.open(work / "case.duckdb", read_only=True)
+    times = {}
+    for sql in scan_sql("duckdb"):
+        t0 = time.perf_counter()
+        case.sql(sql)
+        times[sql.split(" from ")[-1]] = time.perf_counter() - t0
+    return {"rows": case.count("requests"), "per_table_s": times}
+
+
+def _detect(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+
+    case = wb.open(work / "case.duckdb")
+    report = case.detect(link=False)
+    runs = {r["detector"]: {"s": r["elapsed_ms"] / 1000, "status": r["status"], "rows": r["rows"]}
+            for r in report.runs.iter_rows(named=True)}
+    return {"rows": case.count("requests"), "detectors": runs}
+
+
+def _link(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+    from workbench.campaigns import build_campaigns
+
+    case = wb.open(work / "case.duckdb")
+    summary = build_campaigns(case)
+    return {"rows": case.count("requests"), "campaigns": summary["campaigns"],
+            "pairs": summary["pairs"]}
+
+
+def _trace(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+
+    case = wb.open(work / "case.duckdb", read_only=True)
+    top = case.sql("select campaign_id, accounts from campaigns order by accounts desc limit 1")
+    if not top.height:
+        return {"rows": 0, "note": "no campaign found"}
+    cid = top["campaign_id"][0]
+    t0 = time.perf_counter()
+    wb.trace(case, campaign=cid)  # the first open also bundles Vega for offline use, once
+    first = time.perf_counter() - t0
+    warm = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        wb.trace(case, campaign=cid)
+        warm.append(time.perf_counter() - t0)
+    return {"rows": case.count("requests"), "seconds": sorted(warm)[1], "first_s": first,
+            "accounts": int(top["accounts"][0])}
+
+
+def _export(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+
+    case = wb.open(work / "case.duckdb", read_only=True)
+    written = case.export_parquet(work / "lake", overwrite=True,
+                                  tables=["requests", "accounts", "model_releases"])
+    return {"rows": written["requests"]}
+
+
+def _spark_conf() -> dict[str, str]:
+    return {"spark.driver.memory": "8g", "spark.sql.shuffle.partitions": "16"}
+
+
+def _spark_scan_baseline(work: Path, n: int) -> dict[str, Any]:
+    from workbench.spark import read_case, session
+
+    spark = session(os.environ.get("WORKBENCH_SPARK_MASTER", "local[*]"), _spark_conf())
+    read_case(spark, work / "lake")
+    spark.read.parquet(str(work / "spark-results" / "features")).createOrReplaceTempView(
+        "features")
+    times = {}
+    for sql in scan_sql("spark"):
+        t0 = time.perf_counter()
+        spark.sql(sql).collect()
+        times[sql.split(" from ")[-1]] = time.perf_counter() - t0
+    spark.stop()
+    return {"rows": n, "per_table_s": times}
+
+
+def _spark_detect(work: Path, n: int) -> dict[str, Any]:
+    import workbench as wb
+    from workbench.spark import detect
+
+    case = wb.open_parquet(work / "lake")
+    t0 = time.perf_counter()
+    report = detect(case, spark_master=os.environ.get("WORKBENCH_SPARK_MASTER", "local[*]"),
+                    spark_conf=_spark_conf(), out=work / "spark-results")
+    total = time.perf_counter() - t0
+    runs = {r["detector"]: {"s": r["elapsed_ms"] / 1000, "status": r["status"], "rows": r["rows"]}
+            for r in report.runs.iter_rows(named=True)}
+    return {"rows": n, "seconds": total, "detectors": runs, "notes": report.notes,
+            "campaigns": case.count("campaigns")}
+
+
+STAGES = {"simulate": _world, "load": _load, "load_baseline": _load_baseline,
+          "features": _features, "scan_baseline": _scan_baseline, "detect": _detect,
+          "link": _link, "trace": _trace, "export": _export,
+          "spark_detect": _spark_detect, "spark_scan_baseline": _spark_scan_baseline}
+PLANS = {"duckdb": ["simulate", "load_baseline", "load", "features", "scan_baseline", "detect",
+                    "link", "trace"],
+         "spark": ["simulate", "load", "export", "spark_detect", "spark_scan_baseline"]}
+
+
+def run_stage(name: str, work: Path, n: int) -> None:
+    """Child process: run one stage and print its result as the last line."""
+    t0 = time.perf_counter()
+    try:
+        result = STAGES[name](work, n)
+    except ModuleNotFoundError as exc:
+        result = {"skipped": f"{exc.name} is not available yet"}
+    result.setdefault("seconds", time.perf_counter() - t0)
+    print("RESULT " + json.dumps(result))
+
+
+# -- the orchestrator -----------------------------------------------------------------------
+
+def _tree_rss(pid: int) -> float:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += p.memory_info().rss
+    return total / 2**20
+
+
+def stage(name: str, work: Path, n: int) -> dict[str, Any]:
+    """Run one stage in a fresh process; return its result with wall time and peak memory."""
+    env = {**os.environ, "WORKBENCH_MEMORY_LIMIT": MEMORY_LIMIT, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, __file__, "--stage", name, "--workdir", str(work),
+           "--requests", str(n)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+    peak = [0.0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    sampler.join()
+    lines = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        tail = "\n".join(err.strip().splitlines()[-5:])
+        print(f"stage {name} failed ({proc.returncode}):\n{tail}", file=sys.stderr)
+        return {"failed": tail.splitlines()[-1] if tail else f"exit {proc.returncode}",
+                "wall": wall, "peak_mb": peak[0]}
+    result = json.loads(lines[-1][len("RESULT "):])
+    result.update(wall=wall, peak_mb=peak[0])
+    print(f"{name:<20} {result.get('seconds', wall):9.1f} s  {peak[0]:8.0f} MiB peak  "
+          f"{result.get('skipped', '')}", file=sys.stderr)
+    return result
+
+
+def _fmt(x: float | None, nd: int = 1) -> str:
+    return "-" if x is None else f"{x:,.{nd}f}"
+
+
+def summarise(res: dict[str, Any]) -> list[list[str]]:
+    """Table rows for one run: stage, seconds, rows/s, peak MiB, baseline s, ratio."""
+    s = res["stages"]
+    rows = []
+
+    def add(label: str, key: str, base: float | None = None, rows_n: int | None = None) -> None:
+        if key not in s:
+            return
+        r = s[key]
+        if "skipped" in r or "failed" in r:
+            rows.append([label, r.get("skipped") or r.get("failed") or "not run", "", "", "", ""])
+            return
+        sec = float(r["seconds"])
+        n = rows_n or int(r.get("rows") or 0)
+        rows.append([label, _fmt(sec), _fmt(n / sec, 0) if n and sec else "-",
+                     _fmt(r["peak_mb"], 0), _fmt(base), _fmt(sec / base, 2) if base else "-"])
+
+    scan = s.get("scan_baseline") or s.get("spark_scan_baseline") or {}
+    scan_s = sum(scan.get("per_table_s", {}).values()) or None
+    load_base = s.get("load_baseline", {}).get("seconds")
+    add("simulate", "simulate")
+    add("load baseline: DuckDB read_json", "load_baseline")
+    add("load", "load", load_base)
+    add("text features", "features")
+    add("full scan of every column the detectors read (baseline)",
+        "scan_baseline" if "scan_baseline" in s else "spark_scan_baseline")
+    add("export to Parquet by day", "export")
+    add("detect (all detectors)", "detect", scan_s)
+    for det, d in sorted(s.get("detect", s.get("spark_detect", {})).get("detectors", {}).items()):
+        rows.append([f"  {det}", _fmt(d["s"], 2), "", "", _fmt(scan_s),
+                     _fmt(d["s"] / scan_s, 2) if scan_s else "-"])
+    add("link and score", "link", scan_s)
+    add("Spark: features, detectors, links, driver scoring", "spark_detect", scan_s)
+    tr = s.get("trace", {})
+    if tr and "seconds" in tr:
+        rows.append([f"open trace of the largest campaign ({tr.get('accounts')} accounts; "
+                     f"warm, median of 3; first open {_fmt(tr.get('first_s'), 2)} s)",
+                     _fmt(tr["seconds"], 2), "", _fmt(tr["peak_mb"], 0), "", ""])
+    return rows
+
+
+def targets(res: dict[str, Any], small: dict[str, Any] | None) -> list[str]:
+    """Issue 8's targets for this run: met, or missed and by how much."""
+    s = res["stages"]
+    out = []
+
+    def check(what: str, value: float | None, limit: float, unit: str = "") -> None:
+        if value is None:
+            out.append(f"- {what}: not measured")
+        elif value <= limit:
+            out.append(f"- {what}: {value:,.2f}{unit} ≤ {limit:g}{unit}: met")
+        else:
+            out.append(f"- {what}: {value:,.2f}{unit} > {limit:g}{unit}: missed by "
+                       f"{value / limit:.2f}×")
+
+    def sec(key: str) -> float | None:
+        r = s.get(key, {})
+        return float(r["seconds"]) if "seconds" in r and "skipped" not in r else None
+
+    load, base = sec("load"), sec("load_baseline")
+    check("load / plain read_json", load / base if load and base else None,
+          TARGETS["load_ratio"], "×")
+    check("load peak memory", s.get("load", {}).get("peak_mb"), TARGETS["load_peak_mb"], " MiB")
+    det, link = sec("detect"), sec("link")
+    check("all detectors + linking", det + link if det and link else None,
+          TARGETS["detect_link_s"], " s")
+    scan = sum(s.get("scan_baseline", {}).get("per_table_s", {}).values()) or None
+    dets = s.get("detect", {}).get("detectors", {})
+    if scan and dets:
+        worst = max(dets.items(), key=lambda kv: kv[1]["s"])
+        check(f"slowest detector ({worst[0]}) / full scan", worst[1]["s"] / scan,
+              TARGETS["detector_ratio"], "×")
+    tr = s.get("trace", {})
+    check("open trace of the largest campaign", tr.get("seconds"), TARGETS["trace_s"], " s")
+    if small:
+        a = (sec("detect") or 0) + (sec("link") or 0)
+        b = sum(float(small["stages"].get(k, {}).get("seconds", 0)) for k in ("detect", "link"))
+        ratio_n = res["requests"] / small["requests"]
+        check(f"detect + link time ratio {small['requests']:,} → {res['requests']:,} "
+              f"requests ({ratio_n:.0f}× the data)", a / b if a and b else None,
+              TARGETS["scaling"], "×")
+    return out
+
+
+def render() -> str:
+    """The `run` section of docs/benchmarks.md from every kept result."""
+    kept = sorted(OUT.glob("run-*.json"))
+    results = [json.loads(p.read_text()) for p in kept]
+    parts = ["## Whole pipeline (`bench/run.py`)", "",
+             "One process per stage; peak memory is the stage's whole process tree (Spark's JVM "
+             "included). Baselines are measured in the same run: DuckDB's plain `read_json` of "
+             "the same files for load, and one full scan aggregating (`sum(hash(col))`) every "
+             "column of `requests` and `features` that a detector or link query reads, for "
+             f"detect and link. DuckDB memory_limit {MEMORY_LIMIT} in every stage.", ""]
+    by = {(r["requests"], r["engine"]): r for r in results}
+    for r in sorted(results, key=lambda r: (r["requests"], r["engine"])):
+        parts += [f"### {r['requests']:,} requests, engine {r['engine']}", "",
+                  f"Machine: {r['machine']}. Run {r['when']}.", "",
+                  table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
+                        summarise(r)), ""]
+        if r["engine"] == "duckdb":
+            small = by.get((r["requests"] // 10, "duckdb"))
+            parts += ["Targets of issue 8 (set for 10M requests):", "",
+                      *targets(r, small), ""]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=float, default=1e6)
+    ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--stage", choices=sorted(STAGES))
+    ap.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    ap.add_argument("--render", action="store_true", help="only rebuild the docs section")
+    args = ap.parse_args()
+    n = int(args.requests)
+    work = args.workdir or OUT / f"world-{n}"
+    if args.stage:
+        run_stage(args.stage, work, n)
+        return
+    if args.render:
+        write_section("run", render())
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    res: dict[str, Any] = {"requests": n, "engine": args.engine, "machine": machine(),
+                           "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                           "stages": {}}
+    for name in PLANS[args.engine]:
+        res["stages"][name] = stage(name, work, n)
+        if "failed" in res["stages"][name] and name in ("simulate", "load"):
+            break
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"run-{n}-{args.engine}.json").write_text(json.dumps(res, indent=1))
+    print(table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
+                summarise(res)))
+    if not args.no_write:
+        write_section("run", render())
+
+
+if __name__ == "__main__":
+    main()
