@@ -17,7 +17,7 @@ from workbench.linking import campaign_id, link_queries, load_config, spark_sql
 
 HOURS = list(range(10, 30))
 KINDS = {"payment", "ip_prefix_hour", "sync_activity", "lockstep_template", "system_prompt",
-         "signup_burst", "sync_shape"}
+         "signup_burst", "sync_shape", "near_duplicate"}
 
 
 def members(case: wb.Case) -> dict[str, set[str]]:

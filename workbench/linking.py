@@ -147,7 +147,11 @@ def build_links(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str
 def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.DataFrame:
     """Pairs whose combined weight reaches `min_pair_weight`: src, dst, weight, kinds.
 
-    Combined weight = sum over kinds of kind weight x min(1, sum of that kind's edge weights).
+    Combined weight = sum over kinds of kind weight x min(1, sum of that kind's edge weights),
+    plus `[pair_bonus] bonus` when the pair weighs at least `floor` and both accounts score at
+    least `min_score` on the same detector of `[gate] specific` (read from the `_hits` temp
+    table of `scoring.detector_hits`, when it exists; the kind list then ends with
+    `shared_detector`).
     """
     kw = cfg.get("link_weights", {})
     temp_weights(con, "_kind_weight", "kind", kw)
@@ -155,17 +159,45 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
     if threshold <= 0:
         msg = f"[campaigns] min_pair_weight must be above 0; got {threshold!r}."
         raise ParameterError(msg)
-    return con.sql("""
+    bonus = cfg.get("pair_bonus", {})
+    has_hits = bool(con.sql("select count(*) from duckdb_tables() "
+                            "where table_name = '_hits' and temporary").fetchall()[0][0])
+    hits = ("select account_id, detector, score from _hits" if has_hits else
+            "select ''::VARCHAR as account_id, ''::VARCHAR as detector, 0.0 as score limit 0")
+    return con.sql(f"""
         with per_kind as (
             select src, dst, kind, least(1.0, sum(weight)) as w
             from account_links group by src, dst, kind
+        ),
+        summed as (
+            select p.src, p.dst, sum(p.w * k.w) as weight,
+                   list(p.kind order by p.kind) as kinds
+            from per_kind as p join _kind_weight as k on k.kind = p.kind
+            group by p.src, p.dst
+        ),
+        strong as (
+            select account_id, detector from ({hits})
+            where score >= $bonus_score and list_contains($specific, detector)
+        ),
+        corroborated as (
+            select distinct s.src, s.dst
+            from summed as s
+            join strong as a on a.account_id = s.src
+            join strong as b on b.account_id = s.dst and b.detector = a.detector
+            where s.weight >= $bonus_floor
         )
-        select p.src, p.dst, sum(p.w * k.w) as weight, list(p.kind order by p.kind) as kinds
-        from per_kind as p join _kind_weight as k on k.kind = p.kind
-        group by p.src, p.dst
-        having sum(p.w * k.w) >= $threshold
-        order by p.src, p.dst
-    """, params={"threshold": threshold}).pl()
+        select s.src, s.dst,
+               s.weight + case when c.src is null then 0 else $bonus end as weight,
+               case when c.src is null then s.kinds
+                    else list_append(s.kinds, 'shared_detector') end as kinds
+        from summed as s left join corroborated as c on c.src = s.src and c.dst = s.dst
+        where s.weight + case when c.src is null then 0 else $bonus end >= $threshold
+        order by s.src, s.dst
+    """, params={"threshold": threshold,
+                  "bonus": float(bonus.get("bonus", 0.0)),
+                  "bonus_floor": float(bonus.get("floor", 1.0)),
+                  "bonus_score": float(bonus.get("min_score", 1.0)),
+                  "specific": [str(d) for d in cfg.get("gate", {}).get("specific", [])]}).pl()
 
 
 def temp_weights(con: duckdb.DuckDBPyConnection, table: str, key: str,

@@ -109,12 +109,15 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
         from weighted
         group by account_id, detector
     """)
+    specific = [str(d) for d in cfg.get("gate", {}).get("specific", [])]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _base AS
         select account_id,
-               1 - exp(sum(ln(greatest(1e-12, 1 - least(1.0, contribution))))) as base
+               1 - exp(sum(ln(greatest(1e-12, 1 - least(1.0, contribution))))) as base,
+               1 - exp(sum(ln(greatest(1e-12, 1 - least(1.0, contribution))))
+                       filter (where list_contains($specific, detector))) as spec
         from _hits group by account_id
-    """)
+    """, {"specific": specific})
     unmapped = con.sql("""
         with latest_run as (
             select detector, arg_max(run_id, ran_at) as run_id from findings group by detector
@@ -130,40 +133,55 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
 def write_leads(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     """Fill `leads` and `campaigns` from `_hits`, `_base`, `_member` and `_pairs` temp tables."""
     camp = cfg["campaigns"]
+    gate = cfg["gate"]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _strength AS
-        select m.campaign_id, count(*) as n, median(coalesce(b.base, 0)) as strength
+        select m.campaign_id, count(*) as n, median(coalesce(b.base, 0)) as strength,
+               quantile_cont(coalesce(b.spec, 0), $spec_q) as spec_strength
         from _member as m left join _base as b using (account_id)
         group by m.campaign_id
         having count(*) >= $min_accounts and median(coalesce(b.base, 0)) >= $min_risk
-    """, {"min_accounts": int(camp["min_accounts"]), "min_risk": float(camp["min_risk"])})
+    """, {"min_accounts": int(camp["min_accounts"]), "min_risk": float(camp["min_risk"]),
+          "spec_q": float(gate["campaign_quantile"])})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _tie AS
         with ends as (
             select src as account_id, dst as peer, weight from _pairs
             union all select dst, src, weight from _pairs
         )
-        select m.account_id, m.campaign_id, s.strength,
+        select m.account_id, m.campaign_id, s.strength, s.spec_strength,
                least(1.0, coalesce(sum(e.weight), 0) / $tie_full) as tie
         from _member as m
         join _strength as s using (campaign_id)
         left join ends as e on e.account_id = m.account_id
             and e.peer in (select account_id from _member as p where p.campaign_id = m.campaign_id)
-        group by m.account_id, m.campaign_id, s.strength
+        group by m.account_id, m.campaign_id, s.strength, s.spec_strength
     """, {"tie_full": float(camp["tie_full"])})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _risk AS
         with everyone as (
             select account_id from _base union select account_id from _tie
         )
-        select e.account_id, t.campaign_id, coalesce(b.base, 0) as base, t.strength, t.tie,
-               1 - (1 - coalesce(b.base, 0))
-                   * (1 - $lift * coalesce(t.strength, 0) * coalesce(t.tie, 0)) as risk
-        from everyone as e
-        left join _base as b using (account_id)
-        left join _tie as t using (account_id)
-        where t.campaign_id is not null or coalesce(b.base, 0) >= $low
-    """, {"lift": float(camp["lift"]), "low": float(cfg["levels"]["low"])})
+        , raw as (
+            select e.account_id, t.campaign_id, coalesce(b.base, 0) as base, t.strength, t.tie,
+                   coalesce(b.spec, 0) as spec, coalesce(t.spec_strength, 0) as spec_strength,
+                   1 - (1 - coalesce(b.base, 0))
+                       * (1 - $lift * coalesce(t.strength, 0) * coalesce(t.tie, 0)) as raw_risk
+            from everyone as e
+            left join _base as b using (account_id)
+            left join _tie as t using (account_id)
+            where t.campaign_id is not null or coalesce(b.base, 0) >= $low
+        )
+        select *,
+               (spec >= $min_specific
+                or (spec_strength >= $min_specific and coalesce(tie, 0) >= $min_tie)) as specific,
+               case when spec >= $min_specific
+                         or (spec_strength >= $min_specific and coalesce(tie, 0) >= $min_tie)
+                    then raw_risk else least(raw_risk, $cap) end as risk
+        from raw
+    """, {"lift": float(camp["lift"]), "low": float(cfg["levels"]["low"]),
+          "min_specific": float(gate["min_specific"]), "min_tie": float(gate["min_tie"]),
+          "cap": float(gate["cap"])})
     con.execute(f"""
         INSERT INTO leads
         with dets as (
@@ -187,10 +205,12 @@ def write_leads(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
         select
             r.account_id, r.campaign_id, r.risk, {level_sql('r.risk')} as level,
             to_json({{'rule': 'noisy-or of detector scores, raised by campaign strength',
-                'base_risk': r.base, 'campaign_lift': r.risk - r.base,
+                'base_risk': r.base, 'campaign_lift': r.raw_risk - r.base,
+                'specific_risk': r.spec, 'capped': r.risk < r.raw_risk,
                 'detectors': list_slice(coalesce(d.items, []), 1, $top_detectors),
                 'campaign': case when r.campaign_id is null then null else
-                    {{'campaign_id': r.campaign_id, 'strength': r.strength, 'tie': r.tie,
+                    {{'campaign_id': r.campaign_id, 'strength': r.strength,
+                      'specific_strength': r.spec_strength, 'tie': r.tie,
                       'links': list_slice(coalesce(l.items, []), 1, $top_links)}} end}})
         from _risk as r
         left join dets as d using (account_id)

@@ -57,24 +57,29 @@ def commit_stage(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
     run(con, f"""insert into quarantine select $batch, $file, _line, _reason,
         left(_detail, {DETAIL_LIMIT}), left(_raw, {RAW_LIMIT}), _bytes
         from wb_stage where _reason is not null""", p)
+    # Classify by key only (a narrow table): the first occurrence in this chunk of a key not yet
+    # in the case is new; everything else is compared below. The wide staged rows are read
+    # once more, by the inserts, through a semi-join on _seq.
     run(con, f"""create or replace temp table wb_cls as
-        select s.*, row_number() over (partition by s.{_q(key)} order by s._seq) as _rn,
-               t.{_q(key)} is not null as _exists
-        from wb_stage s left join (select {_q(key)} from {_q(target.name)}) t using ({_q(key)})
-        where s._reason is null""")
+        select s._seq, s._rn = 1 and t.{_q(key)} is null as _new
+        from (select _seq, {_q(key)}, row_number() over (partition by {_q(key)} order by _seq)
+                  as _rn from wb_stage where _reason is null) s
+        left join {_q(target.name)} t on t.{_q(key)} = s.{_q(key)}""")
+    loaded = one(con, "select count(*) from wb_cls where _new")
+    new_rows = ("from wb_stage where _reason is null and "
+                "_seq in (select _seq from wb_cls where _new)")
     sel = ", ".join(_q(c) for c in cols)
     if lineage:
         run(con, f"""insert into {_q(target.name)} ({sel}, load_batch, source_file,
-            source_line) select {sel}, $batch, $file, _line from wb_cls
-            where _rn = 1 and not _exists order by _seq""", p)
+            source_line) select {sel}, $batch, $file, _line {new_rows}""", p)
         csel = ", ".join(_q(c) for c in content)
         run(con, f"""insert into request_content ({_q(key)}, {csel})
-            select {_q(key)}, {csel} from wb_cls where _rn = 1 and not _exists
+            select {_q(key)}, {csel} {new_rows}
             and ({' or '.join(f'{_q(c)} is not null' for c in content)})""")
     else:
-        run(con, f"""insert into {_q(target.name)} ({sel})
-            select {sel} from wb_cls where _rn = 1 and not _exists""")
-    loaded = one(con, "select count(*) from wb_cls where _rn = 1 and not _exists")
+        run(con, f"insert into {_q(target.name)} ({sel}) select {sel} {new_rows}")
+    if loaded == read - bad:  # nothing seen before: no duplicates or conflicts to sort out
+        return Counts(read=read, loaded=loaded, quarantined=bad, duplicate=0)
 
     diffs = [f"case when c.{_q(x)} is distinct from t.{_q(x)} then '{x}' end" for x in cols]
     diffs += [f"case when c.{_q(x)} is distinct from k.{_q(x)} then '{x}' end"
@@ -85,8 +90,9 @@ def commit_stage(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
     run(con, f"""create or replace temp table wb_cmp as
         select c._line, c._raw, c._bytes, c.{_q(key)} as _key,
                concat_ws(', ', {', '.join(diffs)}) as _diff, {where_from} as _where
-        from wb_cls c join {_q(target.name)} t on t.{_q(key)} = c.{_q(key)} {join_content}
-        where not (c._rn = 1 and not c._exists)""")
+        from (select s.* from wb_stage s join wb_cls w using (_seq)
+              where s._reason is null and not w._new) c
+        join {_q(target.name)} t on t.{_q(key)} = c.{_q(key)} {join_content}""")
     run(con, f"""insert into quarantine select $batch, $file, _line, 'conflict',
         left('{key} ' || _key || ' was already loaded' || _where ||
              ' with different content; differing fields: ' || _diff, {DETAIL_LIMIT}),

@@ -19,8 +19,8 @@ from typing import IO, cast
 import pyarrow as pa
 
 BLOCK = 8 << 20
-CHUNK_ROWS = int(os.environ.get("WORKBENCH_LOAD_CHUNK_ROWS", "50000"))
-CHUNK_BYTES = 64 << 20
+CHUNK_ROWS = int(os.environ.get("WORKBENCH_LOAD_CHUNK_ROWS", "20000"))
+CHUNK_BYTES = 32 << 20
 SCHEMA = pa.schema([("line", pa.int64()), ("text", pa.string()), ("nbytes", pa.int64()),
                     ("utf8_ok", pa.bool_())])
 
