@@ -59,6 +59,16 @@ def _load(work: Path, n: int) -> dict[str, Any]:
     return {"rows": int(getattr(r, "loaded", case.count("requests")))}
 
 
+def _case(work: Path, n: int) -> dict[str, Any]:
+    """The loaded case of an earlier DuckDB run of the same size, or a fresh load."""
+    import workbench as wb
+
+    path = work / "case.duckdb"
+    if path.exists() and wb.open(path, read_only=True).count("requests") > 0:
+        return {"rows": wb.open(path, read_only=True).count("requests"), "note": "reused"}
+    return _load(work, n)
+
+
 def _load_baseline(work: Path, n: int) -> dict[str, Any]:
     import duckdb
 
@@ -201,13 +211,13 @@ def _spark_detect(work: Path, n: int) -> dict[str, Any]:
             "campaigns": case.count("campaigns")}
 
 
-STAGES = {"simulate": _world, "load": _load, "load_baseline": _load_baseline,
+STAGES = {"simulate": _world, "load": _load, "case": _case, "load_baseline": _load_baseline,
           "features": _features, "scan_baseline": _scan_baseline, "detect": _detect,
           "link": _link, "trace": _trace, "export": _export,
           "spark_detect": _spark_detect, "spark_scan_baseline": _spark_scan_baseline}
 PLANS = {"duckdb": ["simulate", "load_baseline", "load", "features", "scan_baseline", "detect",
                     "link", "trace"],
-         "spark": ["simulate", "load", "export", "spark_detect", "spark_scan_baseline"]}
+         "spark": ["simulate", "case", "export", "spark_detect", "spark_scan_baseline"]}
 
 
 def run_stage(name: str, work: Path, n: int) -> None:
@@ -359,6 +369,25 @@ def targets(res: dict[str, Any], small: dict[str, Any] | None) -> list[str]:
     return out
 
 
+MONTH = 1_000_000_000  # requests in a large provider's month, for the read-off
+
+
+def per_core(res: dict[str, Any]) -> list[str]:
+    """Core-seconds per request of the stages that scale with traffic, and a month's worth."""
+    cores = int(res.get("cores") or res["machine"].split()[0])
+    s = res["stages"]
+    keys = ("detect", "link") if res["engine"] == "duckdb" else ("spark_detect",)
+    if not all("seconds" in s.get(k, {}) and "skipped" not in s[k] for k in keys):
+        return []
+    secs = sum(float(s[k]["seconds"]) for k in keys)
+    cost = secs * cores / res["requests"]
+    label = "detect + link" if res["engine"] == "duckdb" else "features + detect + link on Spark"
+    return [f"Per-core cost of {label}: {cost * 1e6:,.0f} core-µs per request "
+            f"({secs:,.1f} s × {cores} cores ÷ {res['requests']:,} requests); at that cost a "
+            f"month of {MONTH:,} requests takes {cost * MONTH / 3600:,.0f} core-hours "
+            f"(e.g. {cost * MONTH / 3600 / 24:,.0f} cores for one day)."]
+
+
 def render() -> str:
     """The `run` section of docs/benchmarks.md from every kept result."""
     kept = sorted(OUT.glob("run-*.json"))
@@ -375,6 +404,7 @@ def render() -> str:
                   f"Machine: {r['machine']}. Run {r['when']}.", "",
                   table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
                         summarise(r)), ""]
+        parts += [*per_core(r), ""]
         if r["engine"] == "duckdb":
             small = by.get((r["requests"] // 10, "duckdb"))
             parts += ["Targets of issue 8 (set for 10M requests):", "",
@@ -401,6 +431,7 @@ def main() -> None:
         return
     work.mkdir(parents=True, exist_ok=True)
     res: dict[str, Any] = {"requests": n, "engine": args.engine, "machine": machine(),
+                           "cores": os.cpu_count(),
                            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                            "stages": {}}
     for name in PLANS[args.engine]:

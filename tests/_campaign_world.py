@@ -37,9 +37,10 @@ class World:
     def traffic(self, account_id: str, templates: list[str], hours: list[int], *,
                 prefix: str | None = None, system_hash: str | None = None, minute: int = 0,
                 model: str = "model-a", access_path: str = "direct",
-                capability: str = "coding", client: str | None = None) -> None:
+                capability: str = "coding", client: str | None = None,
+                simhashes: list[int] | None = None) -> None:
         """One request per (template, hour), at `minute` past the hour, from user agent
-        `client` (default: one of the account's own)."""
+        `client` (default: one of the account's own); `simhashes[i]` is template i's SimHash."""
         for h in hours:
             for i, t in enumerate(templates):
                 rid = f"req_{account_id}_{h}_{i}_{len(self.requests)}"
@@ -52,7 +53,8 @@ class World:
                     "user_agent": client or f"client/{account_id}",
                 })
                 self.features.append({"request_id": rid, "template_id": t,
-                                      "capability": capability})
+                                      "capability": capability,
+                                      "simhash": simhashes[i] if simhashes else None})
 
     def finding(self, entity_id: str, detector: str, score: float, *, level: str = "high",
                 entity_type: str = "account", run_id: str = "run1", ran_h: int = 1000,

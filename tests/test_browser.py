@@ -157,5 +157,23 @@ def test_trace_renders_offline_and_payload_stays_text(lab) -> None:
             assert dialogs == []
             assert page.locator(".jp-OutputArea img[src='x']").count() == 0
             assert outside == []
+            # No "would you like to be notified about news?" toast over the trace.
+            assert page.get_by_text("Jupyter news").count() == 0
         finally:
             browser.close()
+
+
+def test_lab_answers_the_news_question_never(lab) -> None:
+    import json
+    import urllib.request
+
+    base, token, _root = lab
+    url = (f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification"
+           f"?token={token}")
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        settings = json.load(resp)
+    # The override becomes the schema's default, and no user setting answers otherwise.
+    props = settings["schema"]["properties"]
+    assert props["fetchNews"]["default"] == "false"
+    assert props["checkForUpdates"]["default"] is False
+    assert settings["settings"].get("fetchNews", "false") == "false"

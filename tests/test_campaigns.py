@@ -30,8 +30,8 @@ def lone(w: World, acct: str) -> None:
 def test_base_risk_is_a_noisy_or_of_weighted_detector_scores(case: wb.Case) -> None:
     w = World()
     lone(w, "n1")
-    w.finding("n1", "cot_elicitation", 0.5, level="high")
-    w.finding("n1", "rubric_grading", 0.5, level="medium")
+    w.finding("n1", "probe_high", 0.5, level="high")
+    w.finding("n1", "probe_medium", 0.5, level="medium")
     w.into(case)
     build_campaigns(case)
     hi, med = CFG["detector_levels"]["high"], CFG["detector_levels"]["medium"]
@@ -58,7 +58,8 @@ def test_findings_on_other_entities_reach_their_accounts_damped(case: wb.Case) -
     w.into(case)
     summary = build_campaigns(case)
     share, lv = CFG["entity_share"], CFG["detector_levels"]
-    expected = 1 - (1 - lv["high"] * share["payment_fingerprint"]) * (1 - lv["critical"]
+    reseller = CFG["detector_weights"]["reseller_mixing"]  # specific: named weight, not level
+    expected = 1 - (1 - lv["high"] * share["payment_fingerprint"]) * (1 - reseller
                                                                       * share["api_key"])
     assert risk_of(case, "k1") == pytest.approx(expected)
     assert summary["unmapped_entity_types"] == {"user_agent": 1}

@@ -75,3 +75,19 @@ def test_not_a_case_database(tmp_path: Path) -> None:
     code, _, err = _run("info", "--db", str(junk))
     assert code != 0
     assert "not a case database" in err
+
+
+def test_load_shows_progress_unless_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import workbench.loaders as loaders
+    from workbench.loaders import _stream
+
+    monkeypatch.setattr(loaders, "PROGRESS_AFTER", 0.0)  # a "long" load from the first chunk
+    monkeypatch.setattr(_stream, "CHUNK_ROWS", 3)
+    src = str(FIX / "native_bad.jsonl")
+    code, _, err = _run("load", src, "--db", str(tmp_path / "a.duckdb"))
+    assert code == 0
+    assert "loading native_bad.jsonl:" in err
+    assert "100%" in err
+    code, _, err = _run("load", src, "--db", str(tmp_path / "b.duckdb"), "--quiet")
+    assert code == 0
+    assert "loading" not in err

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from test_catalogue import FIXTURES, load_fixture
@@ -49,6 +50,30 @@ def test_run_returns_fixture_rows_and_params_change_them(case: wb.Case) -> None:
     assert set(case.run("cot_elicitation")["entity_id"]) == {"pos_harvest", "neg_eval"}
     # a string from the CLI is typed by the declared type
     assert set(case.run("cot_elicitation", min_requests="80")["entity_id"]) == {"pos_harvest"}
+
+
+def test_agentic_harvesting_needs_headless_peers_for_high(case: wb.Case) -> None:
+    load_fixture(case, FIXTURES / "agentic_harvesting")
+    scores = dict(case.run("agentic_harvesting").select("entity_id", "score").iter_rows())
+    # a, b, c share a /24; c and d another; a and d a card: a and c have 3 headless peers
+    # (full_peers), b and d 2; the solo developer none, and one org's two pipelines none either
+    assert {k: round(v, 2) for k, v in scores.items()} == {
+        "pos_fleet_a": 1.0, "pos_fleet_b": 0.83, "pos_fleet_c": 1.0, "pos_fleet_d": 0.83,
+        "neg_solo_dev": 0.5, "neg_pipeline_a": 0.5, "neg_pipeline_b": 0.5}
+    # metadata-only logs keep no system prompt: the agent product is still excluded by its
+    # end users, and nothing else changes
+    case.execute("update requests set system_hash = null")
+    assert set(case.run("agentic_harvesting")["entity_id"]) == set(scores)
+
+
+def test_signup_burst_discounts_a_lone_signup_in_the_window(case: wb.Case) -> None:
+    load_fixture(case, FIXTURES / "signup_burst")
+    scores = dict(case.run("signup_burst").select("entity_id", "score").iter_rows())
+    # the hydra burst pays with shared cards; the developer in its window pays alone
+    assert min(v for k, v in scores.items() if k.startswith("pos_hydra")) >= 0.8
+    assert scores["neg_lone_dev"] < 0.5
+    undiscounted = case.run("signup_burst", lone_discount=0.0)
+    assert undiscounted.filter(pl.col("entity_id") == "neg_lone_dev")["score"].item() >= 0.8
 
 
 @pytest.mark.parametrize(("declared", "score", "level"), [

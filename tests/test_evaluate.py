@@ -36,7 +36,7 @@ def scored(tmp_path: Path) -> tuple[wb.Case, Path]:
     w.accounts = [x for x in w.accounts if x["account_id"] != "b03"]  # b03 never linked
     w.requests = [x for x in w.requests if x["account_id"] != "b03"]
     u = legit(w, "u", 6)
-    w.finding("u000", "probe_x", 1.0, level="critical")  # one false positive
+    w.finding("u000", "logit_probing", 1.0, level="critical")  # one false positive
     case = w.into(wb.open(tmp_path / "case.duckdb"))
     from workbench.campaigns import build_campaigns
     build_campaigns(case)

@@ -7,6 +7,7 @@ import importlib
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -17,7 +18,7 @@ from workbench.errors import ParameterError, UnknownNameError
 from workbench.features import FEATURE_SCHEMA, compute_features, feature_batch
 from workbench.schema import FEATURES
 from workbench.textfeatures import lexicons
-from workbench.textfeatures.classify import FAMILIES, capability, flag
+from workbench.textfeatures.classify import FAMILIES, classify
 from workbench.textfeatures.lang import language
 from workbench.textfeatures.normalise import folded, normalised
 from workbench.textfeatures.simhash import simhash, template_id
@@ -35,7 +36,7 @@ def _fold(texts: list[str | None]) -> pl.Series:
 
 
 def _flag(column: str, text: str) -> bool:
-    return bool(pl.DataFrame({"t": [text]}).select(flag(column, folded(pl.col("t")))).item())
+    return bool(classify(_fold([text]))[column].item())
 
 
 def _batch(texts: list[str | None], **extra: list[object]) -> pa.RecordBatch:
@@ -114,9 +115,8 @@ def _capability_cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("text", "family"), _capability_cases())
 def test_capability_examples(text: str, family: str) -> None:
-    got = pl.DataFrame({"t": [text]}).select(
-        capability(folded(pl.col("t")), pl.lit(0), pl.lit(None, dtype=pl.String))).item()
-    assert got == family
+    got = classify(_fold([text]), pl.Series([0]), pl.Series([None], dtype=pl.String))
+    assert got["capability"].to_list() == [family]
 
 
 def test_capability_families_match_the_schema_contract() -> None:
@@ -202,8 +202,42 @@ def test_paraphrases_are_closer_in_simhash_than_unrelated_prompts(a: str, b: str
     assert _hamming(ha, hu) > 16
 
 
+def test_majority_bits_counts_every_bit_even_for_long_prompts() -> None:
+    from workbench.textfeatures.simhash import _majority_bits
+
+    rng = np.random.default_rng(7)
+    counts = np.array([1, 2, 3, 300, 1999, 64])  # > 255 shingles: no 16-bit lane overflows
+    sh = rng.integers(0, 2**63, size=int(counts.sum()), dtype=np.int64).astype(np.uint64)
+    sh[4:304] |= np.uint64(1 << 63)  # every shingle of the 300-shingle prompt sets bit 63
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    got = _majority_bits(sh, starts, counts)
+    for d, (s0, c) in enumerate(zip(starts, counts, strict=True)):
+        want = sum(1 << b for b in range(64)
+                   if 2 * int(((sh[s0:s0 + c] >> np.uint64(b)) & np.uint64(1)).sum()) > c)
+        assert int(got[d]) == want
+    assert int(got[3]) >> 63 == 1
+
+
 def test_simhash_of_empty_and_null() -> None:
     assert simhash(pl.Series(["", None, "<num>"], dtype=pl.String)).to_list()[:2] == [0, None]
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("de het een en van", "nl"),  # adjacent stopwords each count
+    ("the2and3the cat", "en"),  # tokens are runs of letters: digits split them
+    ("Le chat et le chien — qui est le plus rapide ?", "fr"),  # non-ASCII path, Latin vote
+    ("Le chat et le chien, qui est le plus rapide ?", "fr"),  # ASCII path, same answer
+])
+def test_language_votes_on_whole_letter_tokens(text: str, lang: str) -> None:
+    assert language(_fold([text])).to_list() == [lang]
+
+
+def test_classify_and_language_of_an_all_null_batch() -> None:
+    nulls = pl.Series([None, None], dtype=pl.String)
+    assert language(nulls).to_list() == [None, None]
+    out = classify(nulls)
+    assert out.columns == ["capability", *features.FLAG_COLUMNS]
+    assert out.null_count().row(0) == (2, 2, 2, 2, 2)
 
 
 # -- feature_batch -----------------------------------------------------------------------------
@@ -291,6 +325,15 @@ def test_compute_features_rows_equal_feature_batch(case: wb.Case) -> None:
     assert by_id["z1"]["rubric_flag"] is True
     assert by_id["z2"]["coercion_flag"] is True
     assert by_id["z2"]["lang"] == "zh"
+
+
+def test_compute_features_in_parallel_stores_the_same_rows(case: wb.Case) -> None:
+    _fill(case, 200)
+    compute_features(case, batch_size=5, workers=1)
+    serial = case.sql("select * from features order by request_id").to_dicts()
+    assert compute_features(case, force=True, batch_size=5, workers=2) == 200
+    assert features.last_run["batches"] == 5
+    assert case.sql("select * from features order by request_id").to_dicts() == serial
 
 
 def test_metadata_only_requests_get_null_text_features(case: wb.Case) -> None:

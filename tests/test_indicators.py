@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ RLO_ACCOUNT = "acct-\u202ecba"
 
 
 @pytest.fixture
-def planted() -> wb.Case:
+def planted() -> Iterator[wb.Case]:
     """The hand-made case: one planted campaign with adversarial text, two legitimate accounts."""
     c = wb.open()
     with c.connect(write=True) as con:

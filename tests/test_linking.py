@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -155,3 +156,76 @@ def test_every_link_kind_and_weight_is_documented() -> None:
         assert f"| `{kind}` |" in doc, kind
     for kind, weight in load_config()["link_weights"].items():
         assert f"{kind} {weight}" in doc, kind
+
+
+def test_paraphrases_link_by_simhash_bands_and_strangers_do_not(case: wb.Case) -> None:
+    w = World()
+    base = [0x1234_5678_9ABC_DEF0 + 0x0001_0003_0005_0007 * i for i in range(8)]
+    w.account("p0", payment="pay_p0")
+    w.account("p1", payment="pay_p1")
+    w.account("s0", payment="pay_s0")
+    # p1 paraphrases p0: other templates, SimHashes one bit apart (3 of 4 bands equal).
+    w.traffic("p0", [f"orig{i}" for i in range(8)], [1, 2], prefix="192.0.1", simhashes=base)
+    w.traffic("p1", [f"para{i}" for i in range(8)], [3, 4], prefix="192.0.2",
+              simhashes=[h ^ 0b100 for h in base])
+    w.traffic("s0", [f"own{i}" for i in range(8)], [1, 2], prefix="192.0.3",
+              simhashes=[h ^ 0x0101_0101_0101_0101 for h in base])  # every band differs
+    w.into(case)
+    build_campaigns(case)
+    df = case.sql("select src, dst, weight from account_links where kind = 'near_duplicate'")
+    assert df.select("src", "dst").rows() == [("p0", "p1")]
+    assert df["weight"][0] > 0
+
+
+def test_weak_replacement_accounts_attach_to_their_operation(case: wb.Case) -> None:
+    w = World()
+    op = operation(w, "h", 8, payments=["payH"], templates=["tH0", "tH1", "tH2"], hours=HOURS,
+                   ip="10.7.7")
+    for acct in ("r0", "r1"):  # fresh accounts: no findings, own card, the operation's exits
+        w.account(acct, payment="pay_fresh")
+        w.traffic(acct, [f"own_{acct}"], HOURS[-6:], prefix="10.7.7")
+    legit(w, "u", 5)
+    w.into(case)
+    summary = build_campaigns(case)
+    assert summary["attached"] == 2
+    groups = sorted(members(case).values(), key=min)
+    assert groups == [set(op) | {"r0", "r1"}]
+
+
+def test_generic_detectors_alone_stay_below_high(case: wb.Case) -> None:
+    w = World()
+    for acct in ("g1", "s1"):
+        w.account(acct, payment=f"pay_{acct}")
+        w.traffic(acct, [f"own_{acct}"], [1], prefix=f"192.0.{acct}")
+    for det in ("volume_anomaly", "template_repetition", "client_fingerprint_mismatch",
+                "shared_infrastructure", "signup_burst"):
+        w.finding("g1", det, 1.0)
+    w.finding("g1", "some_critical_probe", 1.0, level="critical")
+    w.finding("s1", "cot_elicitation", 0.9)
+    w.into(case)
+    build_campaigns(case)
+    rows = {r["account_id"]: r for r in case.sql("select * from leads").iter_rows(named=True)}
+    assert rows["g1"]["risk"] == pytest.approx(load_config()["gate"]["cap"])
+    assert rows["g1"]["level"] == "medium"
+    assert json.loads(rows["g1"]["reasons"])["capped"] is True
+    assert rows["s1"]["level"] in ("high", "critical")
+    assert json.loads(rows["s1"]["reasons"])["capped"] is False
+
+
+def test_two_probers_with_one_weak_shared_link_are_one_campaign(case: wb.Case) -> None:
+    w = World()
+    for acct, det in (("l0", "logit_probing"), ("l1", "logit_probing"),
+                      ("m0", "logit_probing"), ("m1", "cot_elicitation")):
+        w.account(acct, payment=f"pay_{acct}")
+        w.finding(acct, det, 1.0)
+    w.traffic("l0", ["q0"], [1, 2, 3], prefix="10.5.5")
+    w.traffic("l1", ["q1"], [1, 2, 3], prefix="10.5.5")
+    w.traffic("m0", ["q2"], [1, 2, 3], prefix="10.6.6")  # as weak a link, but no shared
+    w.traffic("m1", ["q3"], [1, 2, 3], prefix="10.6.6")  # detector: not a campaign
+    w.into(case)
+    build_campaigns(case)
+    assert list(members(case).values()) == [{"l0", "l1"}]
+    pair = case.sql("select weight from account_links where src = 'l0' and dst = 'l1'")
+    cfg = load_config()
+    assert pair["weight"].sum() * cfg["link_weights"]["ip_prefix_hour"] < \
+        cfg["campaigns"]["min_pair_weight"]

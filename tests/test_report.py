@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,7 +23,7 @@ SECTIONS = ("Summary", "Timeline", "Accounts", "Links between them", "Indicators
 
 
 @pytest.fixture
-def planted() -> wb.Case:
+def planted() -> Iterator[wb.Case]:
     """The hand-made case: one planted campaign with adversarial text, two legitimate accounts."""
     c = wb.open()
     with c.connect(write=True) as con:

@@ -1,6 +1,7 @@
 """The evidence report in a real browser: opens offline, makes no request, runs no payload.
 
-Needs Playwright and Debian's /usr/bin/chromium; skips when either is missing.
+Needs Playwright and Debian's /usr/bin/chromium; skips when either is missing. A screenshot of
+the planted campaign's report goes to test-artifacts/report.png.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import workbench as wb
 pytestmark = pytest.mark.browser
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_case.sql"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 PAYLOAD = "<script>window.__xss=1</script>"
 
@@ -37,7 +39,12 @@ def _open(browser, path: Path, artifact: Path):
     dialogs: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     page.on("requestfailed", lambda r: failed.append(r.url))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
     page.screenshot(path=str(artifact), full_page=False)
@@ -50,7 +57,8 @@ def test_planted_campaign_report_opens_offline_and_payload_stays_text(browser, t
         con.execute(FIXTURE.read_text())
     out = tmp_path / "report.html"
     case.report("camp-7f3a", out=out)
-    page, requests, failed, dialogs = _open(browser, out, tmp_path / "report.png")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, requests, failed, dialogs = _open(browser, out, ARTIFACTS / "report.png")
     # The only request is the file itself: no host contacted, nothing failed.
     assert requests == [out.as_uri()]
     assert failed == []

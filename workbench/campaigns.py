@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import unknown
-from workbench.linking import build_links, communities, load_config, pair_weights
+from workbench.linking import attach, build_links, communities, load_config, pair_weights
 from workbench.scoring import LEVELS, detector_hits, write_leads
 
 if TYPE_CHECKING:
@@ -53,13 +53,15 @@ def build_campaigns(case: Case, config: str | Path | None = None) -> dict[str, A
             con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_df")
             con.unregister("_member_df")
             con.unregister("_pairs_df")
+            attached = attach(con, cfg)
             con.execute("DELETE FROM leads")
             con.execute("DELETE FROM campaigns")
             write_leads(con, cfg)
             levels = dict(con.sql("select level, count(*) from leads group by 1").fetchall())
             n_campaigns = con.sql("select count(*) from campaigns").fetchall()[0][0]
             for tmp in ("_hits", "_base", "_member", "_pairs", "_strength", "_tie", "_risk",
-                        "_kind_weight", "_level_weight", "_detector_weight", "_share"):
+                        "_kind_weight", "_kind_group", "_level_weight", "_detector_weight",
+                        "_share"):
                 con.execute(f"DROP TABLE IF EXISTS {tmp}")
             con.execute("COMMIT")
         except BaseException:
@@ -69,6 +71,7 @@ def build_campaigns(case: Case, config: str | Path | None = None) -> dict[str, A
         "links": links,
         "pairs": pairs.height,
         "communities": len(set(member.values())),
+        "attached": attached,
         "campaigns": int(n_campaigns),
         "leads": {lv: int(levels.get(lv, 0)) for lv in LEVELS},
         "unmapped_entity_types": unmapped,

@@ -221,6 +221,8 @@ def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
         else:
             build_campaigns(case)
             linked = True
+    from workbench.rollups import build_rollups  # the trace's actor_requests, after linking
+    build_rollups(case)
     return DetectReport(run_id, runs, int(runs["rows"].sum()) if len(runs) else 0, linked, notes)
 
 

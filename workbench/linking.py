@@ -29,6 +29,23 @@ if TYPE_CHECKING:
 
 LINKS_DIR = Path(__file__).parent / "sql" / "links"
 CONFIG = Path(__file__).parent / "data" / "risk.toml"
+# The pair weight before any threshold: per_kind, per_group, summed (src, dst, weight, kinds).
+PAIR_CTES = """per_kind as (
+            select src, dst, kind, least(1.0, sum(weight)) as w
+            from account_links {where} group by src, dst, kind
+        ),
+        per_group as (
+            select p.src, p.dst, coalesce(g.grp, p.kind) as grp, max(p.w * k.w) as w,
+                   list(p.kind) as kinds
+            from per_kind as p join _kind_weight as k on k.kind = p.kind
+            left join _kind_group as g on g.kind = p.kind
+            group by p.src, p.dst, coalesce(g.grp, p.kind)
+        ),
+        summed as (
+            select src, dst, sum(w) as weight, list_sort(flatten(list(kinds))) as kinds
+            from per_group group by src, dst
+        )
+"""
 _TYPES = {"DOUBLE": float, "INTEGER": int, "VARCHAR": str}
 
 
@@ -148,13 +165,19 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
     """Pairs whose combined weight reaches `min_pair_weight`: src, dst, weight, kinds.
 
     Combined weight = sum over kinds of kind weight x min(1, sum of that kind's edge weights),
-    plus `[pair_bonus] bonus` when the pair weighs at least `floor` and both accounts score at
-    least `min_score` on the same detector of `[gate] specific` (read from the `_hits` temp
-    table of `scoring.detector_hits`, when it exists; the kind list then ends with
-    `shared_detector`).
+    except that the kinds of one `[link_groups]` group (several views of the same evidence,
+    such as shared content) count once, by their strongest. Then `[pair_bonus] bonus` is added
+    when one of the pair's kinds or groups outside `[pair_bonus] exclude` weighs at least
+    `floor` and both accounts score at least `min_score` on the same detector of
+    `[gate] specific` (read from the `_hits` temp table of `scoring.detector_hits` when it
+    exists); the kind list then ends with `shared_detector`.
     """
     kw = cfg.get("link_weights", {})
     temp_weights(con, "_kind_weight", "kind", kw)
+    con.execute("CREATE OR REPLACE TEMP TABLE _kind_group (kind VARCHAR, grp VARCHAR)")
+    rows = [{"k": k, "g": g} for g, kinds in cfg.get("link_groups", {}).items() for k in kinds]
+    if rows:
+        con.executemany("INSERT INTO _kind_group VALUES ($k, $g)", rows)
     threshold = float(cfg["campaigns"]["min_pair_weight"])
     if threshold <= 0:
         msg = f"[campaigns] min_pair_weight must be above 0; got {threshold!r}."
@@ -165,16 +188,7 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
     hits = ("select account_id, detector, score from _hits" if has_hits else
             "select ''::VARCHAR as account_id, ''::VARCHAR as detector, 0.0 as score limit 0")
     return con.sql(f"""
-        with per_kind as (
-            select src, dst, kind, least(1.0, sum(weight)) as w
-            from account_links group by src, dst, kind
-        ),
-        summed as (
-            select p.src, p.dst, sum(p.w * k.w) as weight,
-                   list(p.kind order by p.kind) as kinds
-            from per_kind as p join _kind_weight as k on k.kind = p.kind
-            group by p.src, p.dst
-        ),
+        with {PAIR_CTES.format(where='')},
         strong as (
             select account_id, detector from ({hits})
             where score >= $bonus_score and list_contains($specific, detector)
@@ -184,7 +198,11 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
             from summed as s
             join strong as a on a.account_id = s.src
             join strong as b on b.account_id = s.dst and b.detector = a.detector
-            where s.weight >= $bonus_floor
+            where exists (
+                select 1 from per_group as g
+                where g.src = s.src and g.dst = s.dst and g.w >= $bonus_floor
+                    and not list_contains($bonus_exclude, g.grp)
+            )
         )
         select s.src, s.dst,
                s.weight + case when c.src is null then 0 else $bonus end as weight,
@@ -196,6 +214,7 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
     """, params={"threshold": threshold,
                   "bonus": float(bonus.get("bonus", 0.0)),
                   "bonus_floor": float(bonus.get("floor", 1.0)),
+                  "bonus_exclude": [str(g) for g in bonus.get("exclude", [])],
                   "bonus_score": float(bonus.get("min_score", 1.0)),
                   "specific": [str(d) for d in cfg.get("gate", {}).get("specific", [])]}).pl()
 
@@ -249,3 +268,84 @@ def campaign_id(smallest_account: str) -> str:
         'cmp-3ded74d06ede'
     """
     return "cmp-" + hashlib.sha1(smallest_account.encode()).hexdigest()[:12]
+
+
+def attach(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
+    """Attach weak communities and lone accounts to the larger campaign they are tied to.
+
+    A unit (a community of `_member`, or an account in none) too weak to be a campaign (median
+    base risk below `[campaigns] min_risk`) joins the larger campaign (median base risk at or
+    above it) to which its summed pair weight, below-threshold pairs included, averages at least
+    `[campaigns] attach` per unit member and holds at least `attach_share` of the unit's link
+    weight: a burst of replacement accounts sharing a prefix-hour or two with each of twenty
+    members of an operation is tied to it though no single pair is, while an account behind a
+    NAT shared by many is tied to everyone a little. Only the kinds in `attach_kinds` count (a
+    sign-up burst shared with bystanders must not pull them in). A unit with evidence of its
+    own stays its own campaign. The pairs joining them go into `_pairs` (they count in the
+    tie). Needs `_kind_weight`/`_kind_group` from `pair_weights`, `_base` from
+    `scoring.detector_hits`, and the `_member` and `_pairs` temp tables. Returns the number of
+    accounts that moved.
+    """
+    threshold = float(cfg["campaigns"].get("attach", 0.0))
+    if threshold <= 0:
+        return 0
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _attach_pairs AS
+        with {PAIR_CTES.format(where='where list_contains($kinds, kind)')},
+        ends as (
+            select src as a, dst as b, weight from summed
+            union all select dst, src, weight from summed
+        ),
+        unit as (
+            select e.a as account_id, coalesce(m.campaign_id, e.a) as unit_id
+            from (select distinct a from ends) as e left join _member as m on m.account_id = e.a
+        ),
+        unit_size as (
+            select u.unit_id, count(*) as n, median(coalesce(b.base, 0)) as strength
+            from unit as u left join _base as b using (account_id) group by u.unit_id
+        ),
+        camp_size as (
+            select m.campaign_id, count(*) as n, median(coalesce(b.base, 0)) as strength
+            from _member as m left join _base as b using (account_id) group by m.campaign_id
+        ),
+        cand as (
+            select u.unit_id, m.campaign_id, sum(e.weight) / any_value(us.n) as w
+            from ends as e
+            join unit as u on u.account_id = e.a
+            join unit_size as us on us.unit_id = u.unit_id
+            join _member as m on m.account_id = e.b
+            join camp_size as cs on cs.campaign_id = m.campaign_id
+            where m.campaign_id <> u.unit_id and cs.n > us.n
+                and us.strength < $min_risk and cs.strength >= $min_risk
+            group by u.unit_id, m.campaign_id
+        ),
+        total as (
+            select u.unit_id, sum(e.weight) / any_value(us.n) as w
+            from ends as e
+            join unit as u on u.account_id = e.a
+            join unit_size as us on us.unit_id = u.unit_id
+            join unit as v on v.account_id = e.b
+            where v.unit_id <> u.unit_id
+            group by u.unit_id
+        ),
+        best as (
+            select c.unit_id, arg_max(c.campaign_id, c.w) as campaign_id, max(c.w) as w
+            from cand as c join total as t using (unit_id)
+            group by c.unit_id
+            having max(c.w) >= $threshold and max(c.w) >= $share * any_value(t.w)
+        )
+        select least(e.a, e.b) as src, greatest(e.a, e.b) as dst, e.weight,
+               u.account_id, b.campaign_id
+        from best as b
+        join unit as u on u.unit_id = b.unit_id
+        join ends as e on e.a = u.account_id
+        join _member as m on m.account_id = e.b and m.campaign_id = b.campaign_id
+    """, {"threshold": threshold, "min_risk": float(cfg["campaigns"]["min_risk"]),
+          "kinds": [str(k) for k in cfg["campaigns"].get("attach_kinds", [])],
+          "share": float(cfg["campaigns"].get("attach_share", 0.5))})
+    n = con.sql("select count(distinct account_id) from _attach_pairs").fetchall()[0][0]
+    con.execute("DELETE FROM _member WHERE account_id IN (SELECT account_id FROM _attach_pairs)")
+    con.execute("INSERT INTO _member SELECT DISTINCT account_id, campaign_id FROM _attach_pairs")
+    con.execute("INSERT INTO _pairs SELECT src, dst, weight FROM _attach_pairs")
+    con.execute("DROP TABLE _attach_pairs")
+    return int(n)

@@ -83,6 +83,7 @@ def report(case: Case, campaign: str, out: str | os.PathLike[str] | None = None,
     data["case_path"] = str(case.path) if case.path else ":memory:"
     text = _html(data) if format == "html" else _markdown(data)
     if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text, encoding="utf-8")
     return text
 

@@ -243,9 +243,36 @@ CASE_NOTES = _t("case_notes", "Investigator notes and tags on an actor, exported
     ("created_at", "TIMESTAMPTZ", "When."),
 ], pk=("note_id",), derived=True)
 
+ACTOR_REQUESTS = _t("actor_requests", "The trace's narrow copy of requests, joined to their "
+                    "features and campaign and sorted by (campaign_key, account_key, ts) so "
+                    "that one actor's rows sit in a few row groups. Written by "
+                    "`workbench.rollups.build_rollups` after linking; provenance in "
+                    "`workbench_meta`.", [
+    ("campaign_key", "UBIGINT", "hash(campaign_id); NULL for accounts in no campaign."),
+    ("campaign_id", "VARCHAR", "leads.campaign_id of the account when the rollup was built."),
+    ("account_key", "UBIGINT", "hash(account_id)."),
+    ("account_id", "VARCHAR", "requests.account_id."),
+    ("ts", "TIMESTAMPTZ", "requests.ts."),
+    ("request_id", "VARCHAR", "requests.request_id."),
+    ("sample_key", "SMALLINT", "hash(request_id) % 4096: a 1-in-k sample keeps "
+                               "sample_key < 4096 / k."),
+    *[(c, t, f"requests.{c}.") for c, t in (
+        ("model", "VARCHAR"), ("access_path", "VARCHAR"), ("ip_prefix", "VARCHAR"),
+        ("user_agent", "VARCHAR"), ("max_tokens", "INTEGER"), ("temperature", "DOUBLE"),
+        ("top_p", "DOUBLE"), ("top_k", "INTEGER"), ("n_choices", "INTEGER"),
+        ("stream", "BOOLEAN"), ("logprobs", "BOOLEAN"), ("top_logprobs", "INTEGER"),
+        ("logit_bias_n", "INTEGER"), ("thinking_mode", "VARCHAR"),
+        ("thinking_budget", "INTEGER"), ("tool_count", "INTEGER"), ("input_tokens", "INTEGER"),
+        ("output_tokens", "INTEGER"), ("reasoning_tokens", "INTEGER"))],
+    ("template_id", "VARCHAR", "features.template_id."),
+    ("capability", "VARCHAR", "features.capability."),
+    ("cot_flag", "BOOLEAN", "features.cot_flag."),
+], derived=True)
+
 TABLES: dict[str, Table] = {t.name: t for t in (
     REQUESTS, REQUEST_CONTENT, ACCOUNTS, MODEL_RELEASES, LOAD_BATCHES, QUARANTINE,
     FEATURES, DETECTOR_RUNS, FINDINGS, ACCOUNT_LINKS, LEADS, CAMPAIGNS, CASE_NOTES,
+    ACTOR_REQUESTS,
 )}
 
 

@@ -12,7 +12,11 @@ The rule (weights in `workbench/data/risk.toml`, documented in docs/evaluation.m
    `min_risk` is not a campaign. A member's risk is raised to
    `1 - (1 - base) * (1 - lift * strength * tie)`, where `tie` is its summed pair weight to
    the other members over `tie_full` (at most 1).
-4. The level is the highest of `[levels]` the risk reaches.
+4. Gate: an account whose own noisy-OR over the `[gate] specific` detectors is below
+   `min_specific`, and which is not tied (tie >= `min_tie`) to a campaign whose median noisy-OR
+   over the specific and `coordination` detectors reaches `min_specific`, has its risk capped
+   at `cap` (below high): generic detectors alone never make a high lead.
+5. The level is the highest of `[levels]` the risk reaches.
 """
 
 from __future__ import annotations
@@ -115,9 +119,13 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
         select account_id,
                1 - exp(sum(ln(greatest(1e-12, 1 - least(1.0, contribution))))) as base,
                1 - exp(sum(ln(greatest(1e-12, 1 - least(1.0, contribution))))
-                       filter (where list_contains($specific, detector))) as spec
+                       filter (where list_contains($specific, detector))) as spec,
+               1 - exp(sum(ln(greatest(1e-12, 1 - least(1.0, contribution))))
+                       filter (where list_contains($specific, detector)
+                               or list_contains($coordination, detector))) as group_spec
         from _hits group by account_id
-    """, {"specific": specific})
+    """, {"specific": specific,
+          "coordination": [str(d) for d in cfg.get("gate", {}).get("coordination", [])]})
     unmapped = con.sql("""
         with latest_run as (
             select detector, arg_max(run_id, ran_at) as run_id from findings group by detector
@@ -137,7 +145,7 @@ def write_leads(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _strength AS
         select m.campaign_id, count(*) as n, median(coalesce(b.base, 0)) as strength,
-               quantile_cont(coalesce(b.spec, 0), $spec_q) as spec_strength
+               quantile_cont(coalesce(b.group_spec, 0), $spec_q) as spec_strength
         from _member as m left join _base as b using (account_id)
         group by m.campaign_id
         having count(*) >= $min_accounts and median(coalesce(b.base, 0)) >= $min_risk

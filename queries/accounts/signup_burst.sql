@@ -5,7 +5,8 @@
 -- level: high
 -- description: Detects accounts created in a burst (many accounts on one sign-up path and email
 --   domain within a short window, far above that key's usual rate), scored up when the burst's
---   accounts are short-lived and replaced, as a proxy network does with banned accounts.
+--   accounts are short-lived and replaced, as a proxy network does with banned accounts, and down
+--   for a member that shares no payment fingerprint with the rest (a lone sign-up in the window).
 -- entity: account
 -- tags: atlas.aml.t0021, atlas.aml.t0008, atlas.aml.t0024.002
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (hydra networks replacing banned accounts with fresh ones)
@@ -21,14 +22,16 @@
 -- param: full_accounts int 20 Burst size at which the size part of the score reaches 1
 -- param: short_hours int 48 Accounts active for less than this many hours count as short-lived
 -- param: gone_hours int 24 ...and whose last request is at least this long before the case ends
+-- param: lone_discount float 0.5 Share of the score taken off a member that shares its payment fingerprint with no other member of its burst
 with keyed as (
     -- a burst on one sign-up path, or on one path and email domain (rarer, so a smaller burst shows)
-    select account_id, created_at, 'path:' || coalesce(signup_path, '?') as burst_key,
+    select account_id, created_at, payment_fingerprint,
+           'path:' || coalesce(signup_path, '?') as burst_key,
            floor(epoch(created_at) / ($window_hours * 3600)) as bucket
     from accounts
     where created_at is not null
     union all
-    select account_id, created_at,
+    select account_id, created_at, payment_fingerprint,
            'path+domain:' || coalesce(signup_path, '?') || '|' || coalesce(email_domain, '?')
                as burst_key,
            floor(epoch(created_at) / ($window_hours * 3600)) as bucket
@@ -68,7 +71,12 @@ members as (
            case when a.last_seen is not null
                  and epoch(a.last_seen) - epoch(a.first_seen) < $short_hours * 3600
                  and epoch(e.ended) - epoch(a.last_seen) >= $gone_hours * 3600
-                then 1 else 0 end as short_lived
+                then 1 else 0 end as short_lived,
+           -- an account paying with the card of another account of its burst is one of a set;
+           -- a lone sign-up that merely fell in the window is not
+           case when k.payment_fingerprint is not null
+                 and count(*) over (partition by b.burst_key, b.bucket, k.payment_fingerprint) > 1
+                then 1 else 0 end as card_shared
     from keyed as k
     join bursts as b on b.burst_key = k.burst_key and b.bucket = k.bucket
     left join activity as a on a.account_id = k.account_id
@@ -79,7 +87,8 @@ churn as (
 ),
 scored as (
     select m.*, c.churn_share,
-           least(1.0, m.accounts * 1.0 / $full_accounts) * (0.5 + 0.5 * c.churn_share) as score
+           least(1.0, m.accounts * 1.0 / $full_accounts) * (0.5 + 0.5 * c.churn_share)
+               * (1 - $lone_discount * (1 - m.card_shared)) as score
     from members as m
     join churn as c on c.burst_key = m.burst_key and c.bucket = m.bucket
 ),
@@ -91,6 +100,7 @@ final as (
            {'burst_key': m.burst_key, 'window_start': m.window_start, 'burst_accounts': m.accounts,
             'key_average_per_window': round(m.per_window, 2),
             'churn_share': round(m.churn_share, 3), 'short_lived': m.short_lived = 1,
+            'card_shared_in_burst': m.card_shared = 1,
             'requests': m.requests, 'window_hours': $window_hours} as evidence,
            m.first_seen, m.last_seen
     from scored as m

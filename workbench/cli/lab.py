@@ -18,11 +18,17 @@ from workbench.cli import cli
 from workbench.errors import CaseError
 
 CASE_FILE = "case.duckdb"
+# JupyterLab's application settings for the workbench lab: overrides.json answers the news
+# question ("Never", no update check) so no toast asks it, and page_config.json disables the
+# announcements plugin that would fetch news at all. The user's own settings are untouched.
+LAB_SETTINGS = Path(__file__).resolve().parent.parent / "data" / "lab"
 
 
 def lab_args(root: Path, *, port: int | None = None, token: str | None = None,
              open_browser: bool = True) -> list[str]:
     """Command line for an offline JupyterLab on 127.0.0.1 serving `root`.
+
+    No news feed, no update check, no news toast (settings in `LAB_SETTINGS`).
 
     Example:
         >>> "--LabApp.news_url=None" in lab_args(Path("."))
@@ -33,6 +39,7 @@ def lab_args(root: Path, *, port: int | None = None, token: str | None = None,
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly",
+            # f"--LabApp.app_settings_dir={LAB_SETTINGS}",
             "--ServerApp.open_browser=" + ("True" if open_browser else "False")]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--ServerApp.allow_root=True")  # containers run as root; still loopback

@@ -47,5 +47,6 @@ def indicators_cmd(db: Path, campaign: str, fmt: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {out} ({fmt}).", err=True)

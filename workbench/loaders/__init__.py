@@ -34,12 +34,13 @@ if TYPE_CHECKING:
 FORMATS: dict[str, tuple[str, str]] = {
     "native": ("native", "requests"),
     "litellm": ("litellm", "requests"),
+    "otel": ("otel", "requests"),
     "canonical_csv": ("canonical", "requests"),
     "canonical_parquet": ("canonical", "requests"),
     "accounts": ("reference", "accounts"),
     "releases": ("reference", "model_releases"),
 }
-LOG_FORMATS = ("native", "litellm", "canonical_csv", "canonical_parquet")
+LOG_FORMATS = ("native", "litellm", "otel", "canonical_csv", "canonical_parquet")
 PROGRESS_AFTER = float(os.environ.get("WORKBENCH_PROGRESS_AFTER", "2"))  # seconds before progress
 LOAD_MEMORY_LIMIT = "1GB"
 
@@ -140,9 +141,7 @@ def detect_format(path: Path) -> str:
     head = _stream.head_text(path).lstrip("\ufeff \t\r\n")
     if head.startswith(("{", "[")):
         if '"resourceSpans"' in head:
-            msg = (f"{str(path)!r} is an OpenTelemetry OTLP/JSON export; that loader is not "
-                   "written yet. Convert the spans to the native envelope or canonical CSV.")
-            raise LoadError(msg)
+            return "otel"
         if '"startTime"' in head and ('"spend"' in head or '"call_type"' in head
                                       or '"api_key"' in head):
             return "litellm"

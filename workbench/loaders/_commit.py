@@ -102,6 +102,23 @@ def commit_stage(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
     return Counts(read=read, loaded=loaded, quarantined=bad + conflicts, duplicate=dup)
 
 
+def set_stage(table: Any) -> None:
+    """Offer an Arrow table as `wb_stage` to the statements `run` and `first` execute.
+
+    DuckDB's Python replacement scan resolves `wb_stage` from this module's globals (the frame
+    that calls `execute`). Registering the table instead (`con.register`) would leave a view in
+    the catalog that keeps every chunk's table alive until the load's transaction ends; a
+    replacement scan holds it only while a statement runs. A real table named `wb_stage` (the
+    CSV and Parquet loaders make one) takes precedence, so callers drop it first.
+    """
+    globals()["wb_stage"] = table
+
+
+def clear_stage() -> None:
+    """Withdraw the table offered by `set_stage`."""
+    globals().pop("wb_stage", None)
+
+
 def run(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any] | None = None) -> None:
     """Execute one statement and consume its result (DuckDB 2 requires it before the next)."""
     con.execute(query, params).fetchall()

@@ -11,16 +11,19 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import queue
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, TypeVar, cast
 
 import pyarrow as pa
 
 BLOCK = 8 << 20
 CHUNK_ROWS = int(os.environ.get("WORKBENCH_LOAD_CHUNK_ROWS", "20000"))
 CHUNK_BYTES = 32 << 20
+T = TypeVar("T")
 SCHEMA = pa.schema([("line", pa.int64()), ("text", pa.string()), ("nbytes", pa.int64()),
                     ("utf8_ok", pa.bool_())])
 
@@ -190,6 +193,54 @@ def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
     if error is not None:
         msg = f"cannot decompress past line {line_no - 1}: {error}"
         raise OSError(msg)
+
+
+def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Yield from `items`, computing the next item in a background thread meanwhile.
+
+    Splitting lines in Python then overlaps with DuckDB working on the previous chunk (DuckDB
+    releases the GIL). Exceptions from `items` are re-raised here, in order; when the consumer
+    stops early the thread is told to stop and joined.
+
+    Example:
+        >>> list(prefetch(iter(range(3))))
+        [0, 1, 2]
+    """
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            q.put(("error", exc))
+
+    thread = threading.Thread(target=work, name="wb-load-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
 
 
 def read_text(path: Path) -> io.StringIO:

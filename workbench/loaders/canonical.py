@@ -44,6 +44,7 @@ def typed_stage(con: duckdb.DuckDBPyConnection, source: str, table: Table, ts_co
     unless `source` brings its own `_line`, `_raw` and `_pre` (a reason found earlier)."""
     present = {r[0] for r in con.execute(f"describe select * from {source}").fetchall()}
     numbered = "_line" in present
+    seq = "_seq" if "_seq" in present else "_line"  # several records may share a line
     pre = "_pre" if "_pre" in present else "NULL"
     pre_detail = "_pre_detail" if "_pre" in present else "NULL"
     wanted = [(c.name, c.type) for c in table.columns if c.name not in LINEAGE]
@@ -66,7 +67,7 @@ def typed_stage(con: duckdb.DuckDBPyConnection, source: str, table: Table, ts_co
     miss = f"concat_ws(', ', {', '.join(missing)})"
     wr = f"concat_ws(', ', {', '.join(wrong) or 'NULL'})"
     run(con, f"""create or replace temp table wb_stage as
-        select _line, _line as _seq, _raw, strlen(_raw)::BIGINT as _bytes,
+        select _line, {seq} as _seq, _raw, strlen(_raw)::BIGINT as _bytes,
           case when {pre} is not null then {pre}
                when {miss} <> '' then 'missing_field' when {bad_ts} then 'bad_timestamp'
                when {wr} <> '' then 'wrong_type' end as _reason,

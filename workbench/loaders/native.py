@@ -7,14 +7,14 @@ Messages or OpenAI Chat Completions / Completions / Responses body; either may b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import duckdb
 
 from workbench.loaders import _stream
-from workbench.loaders._commit import run
-from workbench.loaders.bodies import ENVELOPE, stage_sql
+from workbench.loaders._commit import clear_stage, run, set_stage
+from workbench.loaders.bodies import ENVELOPE, install_macros, stage_sql
 
 Progress = Callable[[int, int], None] | None
 
@@ -36,27 +36,61 @@ from (select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_o
       from chunk_in where trim(text) <> '')"""
 
 
+def scratch(macros: Iterable[str] = ()) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB for building one chunk's stage outside the load's transaction.
+
+    Temp tables replaced inside one long transaction keep every old version until it ends, so
+    staging in the case connection would hold the whole file in memory; here each chunk's stage
+    is freed when the next one replaces it.
+    """
+    s = duckdb.connect()
+    run(s, "SET preserve_insertion_order = true")
+    install_macros(s)
+    for m in macros:
+        run(s, m)
+    return s
+
+
 def staged_lines(con: duckdb.DuckDBPyConnection, path: Path, sql: str,
-                 on_progress: Progress = None) -> Iterator[None]:
-    """Fill `wb_stage` from each chunk of lines with `sql` (which reads `chunk_in`); yield after
-    each. A file that cannot be decompressed to its end stages one `unreadable` record."""
+                 on_progress: Progress = None, *,
+                 build: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                 macros: Iterable[str] = ()) -> Iterator[None]:
+    """Stage each chunk of lines and hand it to `con` as `wb_stage`; yield after each.
+
+    The stage is built on a scratch connection by `sql` (which reads `chunk_in`), or by
+    `build(scratch)` when given, and registered on `con` as an Arrow table. A file that cannot
+    be decompressed to its end stages one `unreadable` record."""
+    def make(s: duckdb.DuckDBPyConnection) -> None:
+        if build is not None:
+            build(s)
+        else:
+            run(s, f"create or replace temp table wb_stage as {sql}")
+
+    def hand_over(s: duckdb.DuckDBPyConnection) -> None:
+        run(con, "drop table if exists wb_stage")
+        set_stage(s.sql("select * from wb_stage").to_arrow_table())
+
+    s = scratch(macros)
     try:
-        for tbl in _stream.chunks(path, on_progress):
-            con.register("chunk_in", tbl)
-            try:
-                run(con, f"create or replace temp table wb_stage as {sql}")
-            finally:
-                con.unregister("chunk_in")
-            yield
-    except OSError as exc:
-        con.register("chunk_in", _stream.SCHEMA.empty_table())
         try:
-            run(con, f"create or replace temp table wb_stage as {sql}")
-        finally:
-            con.unregister("chunk_in")
-        run(con, "insert into wb_stage (_line, _seq, _raw, _bytes, _reason, _detail) "
-                    "values (null, null, '', 0, 'unreadable', $d)", {"d": str(exc)})
-        yield
+            for tbl in _stream.prefetch(_stream.chunks(path, on_progress)):
+                s.register("chunk_in", tbl)
+                make(s)
+                s.unregister("chunk_in")
+                hand_over(s)
+                yield
+                clear_stage()
+        except OSError as exc:
+            s.register("chunk_in", _stream.SCHEMA.empty_table())
+            make(s)
+            s.unregister("chunk_in")
+            run(s, "insert into wb_stage (_line, _seq, _raw, _bytes, _reason, _detail) "
+                   "values (null, null, '', 0, 'unreadable', $d)", {"d": str(exc)})
+            hand_over(s)
+            yield
+    finally:
+        clear_stage()
+        s.close()
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None

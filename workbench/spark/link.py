@@ -57,7 +57,7 @@ def score_on_driver(source: str | os.PathLike[str], results: Path,
     import polars as pl
 
     from workbench.export import _literal, attach_results, open_parquet
-    from workbench.linking import communities, load_config, pair_weights
+    from workbench.linking import attach, communities, load_config, pair_weights
     from workbench.scoring import detector_hits, write_leads
 
     cfg = cfg or load_config()
@@ -77,6 +77,9 @@ def score_on_driver(source: str | os.PathLike[str], results: Path,
         con.register("_pairs_df", pairs.select("src", "dst", "weight"))
         con.execute("CREATE OR REPLACE TEMP TABLE _member AS SELECT * FROM _member_df")
         con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_df")
+        # The same steps, in the same order, as workbench.campaigns.build_campaigns after its
+        # build_links (the edges were built on Spark instead).
+        attach(con, cfg)
         write_leads(con, cfg)
         for table in ("leads", "campaigns"):
             folder = results / table

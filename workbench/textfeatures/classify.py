@@ -1,7 +1,17 @@
-"""Capability family and the four pattern flags, as polars expressions over the folded prompt."""
+"""Capability family and the four pattern flags of a batch of folded prompts.
+
+Every pattern of capability.toml and of the four flag files runs once, as one polars `select`
+(so polars spreads the patterns over its threads); the scores, ties and any/all logic are then
+numpy over the resulting boolean matrix. Combining a concern's patterns into one big
+alternation was measured slower: polars' lazy DFA thrashes on the bounded gaps (`{0,40}`).
+"""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
 from workbench.textfeatures.lexicons import FLAGS, flag_rules, load
@@ -10,62 +20,111 @@ FAMILIES = ("coding", "maths", "reasoning", "agentic", "computer_use", "vision",
             "data_analysis", "creative", "chat", "other")
 
 
-def flag(column: str, folded: pl.Expr) -> pl.Expr:
-    """True when the folded prompt matches the flag's lexicon; NULL when the prompt is NULL.
-
-    Example:
-        >>> import polars as pl
-        >>> pl.select(flag("cot_flag", pl.lit("show me your full chain of thought"))).item()
-        True
-    """
-    rules = flag_rules(column)
-    # One pass per pattern: a single big alternation is several times slower in polars' regex
-    # engine (its lazy DFA thrashes on the bounded gaps).
-    hit: pl.Expr = pl.lit(False)
-    for p in rules.patterns:
-        hit = hit | folded.str.contains(p)
-    for group in rules.all_groups:
-        both: pl.Expr = pl.lit(True)
-        for p in group:
-            both = both & folded.str.contains(p)
-        hit = hit | both
-    return pl.when(folded.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(hit)
+@dataclass(frozen=True)
+class _Plan:
+    cap_patterns: tuple[str, ...]  # run on the folded prompt cut to max_chars
+    weights: np.ndarray  # (len(cap_patterns), families) int32 score weights
+    flag_patterns: tuple[str, ...]  # run on the whole folded prompt
+    # per flag: indices into flag_patterns of its `patterns`, and of each `all` group
+    flag_rules: tuple[tuple[str, tuple[int, ...], tuple[tuple[int, ...], ...]], ...]
 
 
-def flags(folded: pl.Expr) -> list[pl.Expr]:
-    """Every flag column, named."""
-    return [flag(c, folded).alias(c) for c in FLAGS]
-
-
-def capability(folded: pl.Expr, tool_count: pl.Expr, endpoint: pl.Expr) -> pl.Expr:
-    """Capability family by weighted lexicon (data/lexicons/capability.toml).
-
-    Example:
-        >>> import polars as pl
-        >>> text = pl.lit("write a haiku about rain")
-        >>> pl.select(capability(text, pl.lit(0), pl.lit(None))).item()
-        'creative'
-    """
+@functools.cache
+def _plan() -> _Plan:
     spec = load("capability")
-    text = folded.str.slice(0, spec["max_chars"])
     order: list[str] = spec["order"]
-    scores = []
-    for fam in order:
-        groups = spec["families"][fam]
-        score: pl.Expr = pl.lit(0)
+    cap: list[str] = []
+    rows: list[list[int]] = []
+    for f, fam in enumerate(order):
         for level, weight in spec["weights"].items():
-            for p in groups.get(level, []):
-                score = score + weight * text.str.contains(p).cast(pl.Int32)
-        if fam == "agentic":
-            has_tools = tool_count.fill_null(0) > 0
-            score = score + pl.when(has_tools).then(spec["tools_bonus"]).otherwise(0)
-        if fam in spec["endpoints"]:
-            score = score + pl.when(endpoint.fill_null("").str.contains(spec["endpoints"][fam])) \
-                .then(spec["endpoint_bonus"]).otherwise(0)
-        scores.append(score.cast(pl.Int32))
-    lst = pl.concat_list(scores)
-    best = lst.list.arg_max().replace_strict(list(range(len(order))), order,
-                                             return_dtype=pl.String)
-    return (pl.when(folded.is_null()).then(pl.lit(None, dtype=pl.String))
-            .when(lst.list.max() < spec["min_score"]).then(pl.lit("other"))
-            .otherwise(best))
+            for p in spec["families"][fam].get(level, []):
+                if p not in cap:
+                    cap.append(p)
+                    rows.append([0] * len(order))
+                rows[cap.index(p)][f] += weight
+    weights = np.array(rows, dtype=np.int32).reshape(len(cap), len(order))
+    pats: list[str] = []
+
+    def idx(p: str) -> int:
+        if p not in pats:
+            pats.append(p)
+        return pats.index(p)
+
+    rules = []
+    for column in FLAGS:
+        r = flag_rules(column)
+        rules.append((column, tuple(idx(p) for p in r.patterns),
+                      tuple(tuple(idx(p) for p in g) for g in r.all_groups)))
+    return _Plan(tuple(cap), weights, tuple(pats), tuple(rules))
+
+
+def classify(folded: pl.Series, tool_count: pl.Series | None = None,
+             endpoint: pl.Series | None = None) -> pl.DataFrame:
+    """Capability family and the four flags of each folded prompt; all NULL for NULL prompts.
+
+    A flag is True when the folded prompt matches any of its lexicon's `patterns` or every
+    pattern of one `all` group. The capability is the family with the highest weighted
+    lexicon score (data/lexicons/capability.toml: ties go to the family listed first in
+    `order`, below `min_score` it is `other`), with bonuses for tools and endpoints.
+
+    Args:
+        folded: the folded prompts (`normalise.folded`).
+        tool_count: tools defined per request (NULL or missing: none).
+        endpoint: the request's endpoint (NULL or missing: none).
+
+    Returns:
+        A DataFrame with columns `capability` and the four flag columns, row for row.
+
+    Example:
+        >>> import polars as pl
+        >>> out = classify(pl.Series(["write a haiku about rain",
+        ...                           "show me your full chain of thought", None]))
+        >>> out["capability"].to_list(), out["cot_flag"].to_list()
+        (['creative', 'other', None], [False, True, None])
+    """
+    plan = _plan()
+    spec = load("capability")
+    n = len(folded)
+    max_chars = spec["max_chars"]
+    frame = pl.DataFrame({"f": folded.cast(pl.String)})
+    text = pl.col("f")
+    # cut for the capability patterns only when some prompt is longer (bytes >= chars)
+    cut = text.str.slice(0, max_chars) if (frame["f"].str.len_bytes() > max_chars).any() \
+        else text
+    hits = frame.select(
+        *[cut.str.contains(p).fill_null(False).alias(f"c{i}")
+          for i, p in enumerate(plan.cap_patterns)],
+        *[text.str.contains(p).fill_null(False).alias(f"f{i}")
+          for i, p in enumerate(plan.flag_patterns)],
+    )
+    null = frame["f"].is_null().to_numpy()
+    k = len(plan.cap_patterns)
+    cols = [hits.to_series(i).to_numpy() for i in range(hits.width)]
+    matched = np.column_stack(cols[:k]) if k else np.zeros((n, 0), dtype=bool)
+    scores = matched.astype(np.int32) @ plan.weights
+    order: list[str] = spec["order"]
+    if tool_count is not None:
+        tools = tool_count.cast(pl.Int64).fill_null(0).to_numpy() > 0
+        scores[:, order.index("agentic")] += spec["tools_bonus"] * tools
+    if endpoint is not None:
+        ep = pl.DataFrame({"e": endpoint.cast(pl.String).fill_null("")})
+        for fam, pattern in spec["endpoints"].items():
+            hit = ep.select(pl.col("e").str.contains(pattern))["e"].to_numpy()
+            scores[:, order.index(fam)] += spec["endpoint_bonus"] * hit
+    names = np.array([*order, "other"], dtype=object)
+    best = np.where(scores.max(axis=1) < spec["min_score"], len(order), scores.argmax(axis=1))
+    cap = names[best]
+    cap[null] = None
+    out = {"capability": pl.Series("capability", cap.tolist(), dtype=pl.String)}
+    for column, any_of, groups in plan.flag_rules:
+        fired = np.zeros(n, dtype=bool)
+        for i in any_of:
+            fired |= cols[k + i]
+        for group in groups:
+            both = np.ones(n, dtype=bool)
+            for i in group:
+                both &= cols[k + i]
+            fired |= both
+        out[column] = pl.Series(column, fired, dtype=pl.Boolean).scatter(
+            np.flatnonzero(null), None)
+    return pl.DataFrame(out)

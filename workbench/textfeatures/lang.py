@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
+import numpy as np
 import polars as pl
 
 from workbench.textfeatures.lexicons import load
 
 
+@functools.cache
+def _vote_patterns() -> tuple[str, ...]:
+    # One pattern per language matching ` word ` on the text with every run of non-letters
+    # replaced by two spaces: consecutive tokens each keep a space of their own, so
+    # non-overlapping matches count every whole-word hit (the tokens are the runs of \p{L}).
+    spec = load("languages")
+    return tuple(" (?:" + "|".join(re.escape(w) for w in sorted(set(words))) + ") "
+                 for words in spec["stopwords"].values())
+
+
+def _count(text: pl.Expr, chars: str) -> pl.Expr:  # deleting the rest beats counting matches
+    return text.str.replace_all(f"[^{chars}]+", "").str.len_chars()
+
+
 def language(folded: pl.Series) -> pl.Series:
     """ISO 639-1 code of each folded prompt, `und` when unsure, NULL for NULL.
+
+    Script counts run only on prompts with non-ASCII characters (an ASCII prompt has only
+    Latin letters); stopword votes run only on prompts that are mainly Latin.
 
     Example:
         >>> import polars as pl
@@ -18,43 +39,50 @@ def language(folded: pl.Series) -> pl.Series:
     spec = load("languages")
     langs = list(spec["stopwords"])
     scripts = spec["scripts"]
+    n = len(folded)
     text = pl.col("text")
-
-    def count(chars: str) -> pl.Expr:  # deleting the rest is faster than counting matches
-        return text.str.replace_all(f"[^{chars}]+", "").str.len_chars()
-
-    df = pl.DataFrame({"text": folded.str.slice(0, spec["max_chars"])}).with_columns(
-        count(r"\p{L}").alias("letters"),
-        count(spec["latin"]["chars"]).alias("latin"),
-        *[count(s["chars"]).alias(f"s{i}") for i, s in enumerate(scripts)],
-        *[text.str.contains(s["markers"]).alias(f"m{i}")
-          for i, s in enumerate(scripts) if "markers" in s],
-    ).with_row_index("_row")
-    # stopword votes: one tokenising pass, then a join against the word -> language table
-    stop = pl.DataFrame([(w, i) for i, k in enumerate(langs) for w in spec["stopwords"][k]],
-                        schema={"word": pl.String, "li": pl.Int64}, orient="row").unique()
-    votes = (df.select("_row", text.str.extract_all(r"\p{L}+").alias("word")).explode("word")
-             .join(stop, on="word").group_by("_row", "li").len()
-             .sort("len", "li", descending=[True, False])
-             .group_by("_row", maintain_order=True)
-             .agg(pl.col("li").first().alias("best_i"), pl.col("len").first().alias("best"),
-                  pl.col("len").get(1, null_on_oob=True).fill_null(0).alias("second")))
-    df = df.join(votes, on="_row", how="left", maintain_order="left").with_columns(
-        pl.col("best").fill_null(0), pl.col("second").fill_null(0))
-    letters = pl.col("letters")
-    vote = (pl.when((pl.col("best") >= spec["min_hits"])
-                    & (pl.col("best") > pl.col("second") * spec["margin"]))
-            .then(pl.col("best_i").replace_strict(list(range(len(langs))), langs,
-                                                  return_dtype=pl.String))
-            .otherwise(pl.lit("und")))
-    out: pl.Expr = (pl.when(pl.col("latin") >= letters * spec["latin_min_share"])
-                    .then(vote).otherwise(pl.lit("und")))
-    for i, s in reversed(list(enumerate(scripts))):
-        name: pl.Expr = pl.lit(s["lang"])
-        if "markers" in s:
-            name = pl.when(pl.col(f"m{i}")).then(pl.lit(s["marker_lang"])).otherwise(name)
-        out = pl.when(pl.col(f"s{i}") >= letters * s["min_share"]).then(name).otherwise(out)
-    res = df.select(pl.when(text.is_null()).then(pl.lit(None, dtype=pl.String))
-                    .when(letters < spec["min_letters"]).then(pl.lit("und"))
-                    .otherwise(out).alias("lang"))
-    return res["lang"]
+    df = pl.DataFrame({"text": folded.cast(pl.String).str.slice(0, spec["max_chars"])})
+    # tokens (runs of letters) each padded by spaces: what the votes read; letters = the rest
+    spaced = (" " + text.str.replace_all(r"\P{L}+", "  ") + " ").alias("spaced")
+    df = df.with_columns(spaced).with_columns(
+        (pl.col("spaced").str.len_chars() - pl.col("spaced").str.count_matches(" ", literal=True))
+        .alias("letters"))
+    letters = df["letters"].fill_null(0).to_numpy()
+    latin = letters.copy()
+    shares = np.zeros((n, len(scripts)), dtype=np.int64)
+    marked = np.zeros((n, len(scripts)), dtype=bool)
+    wide = np.flatnonzero((df["text"].str.len_bytes() != df["text"].str.len_chars())
+                          .fill_null(False).to_numpy())
+    if len(wide):
+        sub = df[wide].select(
+            _count(text, spec["latin"]["chars"]).alias("latin"),
+            *[_count(text, s["chars"]).alias(f"s{i}") for i, s in enumerate(scripts)],
+            *[text.str.contains(s["markers"]).alias(f"m{i}")
+              for i, s in enumerate(scripts) if "markers" in s])
+        latin[wide] = sub["latin"].to_numpy()
+        for i, s in enumerate(scripts):
+            shares[wide, i] = sub[f"s{i}"].to_numpy()
+            if "markers" in s:
+                marked[wide, i] = sub[f"m{i}"].to_numpy()
+    # the first script reaching its share decides (markers pick the variant)
+    out = np.full(n, "und", dtype=object)
+    decided = np.zeros(n, dtype=bool)
+    for i, s in enumerate(scripts):
+        hit = ~decided & (shares[:, i] >= letters * s["min_share"])
+        name = np.where(marked[:, i], s.get("marker_lang", s["lang"]), s["lang"])
+        out[hit] = name[hit]
+        decided |= hit
+    # otherwise, a mainly Latin prompt is decided by stopword votes
+    voting = np.flatnonzero(~decided & (latin >= letters * spec["latin_min_share"])
+                            & (letters >= spec["min_letters"]))
+    if len(voting):
+        votes = df[voting].select(
+            pl.col("spaced").str.count_matches(p).alias(str(i))
+            for i, p in enumerate(_vote_patterns())).to_numpy()
+        ranked = np.sort(votes, axis=1)
+        best, second = ranked[:, -1], ranked[:, -2] if votes.shape[1] > 1 else 0
+        win = (best >= spec["min_hits"]) & (best > second * spec["margin"])
+        out[voting[win]] = np.array(langs, dtype=object)[votes[win].argmax(axis=1)]
+    out[letters < spec["min_letters"]] = "und"
+    out[df["text"].is_null().to_numpy()] = None
+    return pl.Series("lang", out.tolist(), dtype=pl.String)

@@ -17,6 +17,8 @@ import hashlib
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MAX_CHARS = 2000
 TOKEN = r"<[a-z]+>|[\p{Han}\p{Hiragana}\p{Katakana}]|[\p{L}\p{N}_]+"
@@ -65,17 +67,19 @@ def simhash(norm: pl.Series) -> pl.Series:
         True
     """
     n = len(norm)
-    toks = norm.str.slice(0, MAX_CHARS).str.extract_all(TOKEN)
-    lengths = toks.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = toks.explode().drop_nulls()
-    if len(flat) != int(lengths.sum()):  # pragma: no cover - guards a polars behaviour change
-        msg = "simhash: token count mismatch after explode"
+    toks = norm.str.slice(0, MAX_CHARS).str.extract_all(TOKEN).to_arrow()
+    if isinstance(toks, pa.ChunkedArray):
+        toks = toks.combine_chunks()
+    lengths = pc.fill_null(toks.value_lengths(), 0).to_numpy().astype(np.int64)
+    flat = toks.flatten()
+    if len(flat) != int(lengths.sum()):  # pragma: no cover - guards an Arrow behaviour change
+        msg = "simhash: token count mismatch after flatten"
         raise RuntimeError(msg)
     out = np.zeros(n, dtype=np.uint64)
     if len(flat):
-        uniq = flat.unique()
-        hashes = pl.Series([_token_hash(t) for t in uniq.to_list()], dtype=pl.UInt64)
-        th = flat.replace_strict(uniq, hashes, return_dtype=pl.UInt64).to_numpy()
+        enc = pc.dictionary_encode(flat)
+        hashes = np.array([_token_hash(t) for t in enc.dictionary.to_pylist()], dtype=np.uint64)
+        th = hashes[enc.indices.to_numpy()]
         doc = np.repeat(np.arange(n), lengths)
         nxt = np.zeros_like(th)
         nxt[:-1] = th[1:]
@@ -87,12 +91,25 @@ def simhash(norm: pl.Series) -> pl.Series:
             sh = _mix(th[keep] * _K + _mix(nxt[keep] ^ _K))
         sdoc = doc[keep]
         docs, starts, counts = np.unique(sdoc, return_index=True, return_counts=True)
-        acc = np.zeros(len(docs), dtype=np.uint64)
-        one = np.uint64(1)
-        for b in range(64):  # a bit at a time: far faster than reduceat over a (m, 64) matrix
-            bit = np.uint64(b)
-            ones = np.add.reduceat(((sh >> bit) & one).astype(np.uint8), starts, dtype=np.uint32)
-            acc |= (2 * ones > counts).astype(np.uint64) << bit
-        out[docs] = acc
+        out[docs] = _majority_bits(sh, starts, counts)
     return pl.Series("simhash", out, dtype=pl.UInt64).scatter(
         np.flatnonzero(norm.is_null().to_numpy()), None)
+
+
+# _NIBBLE[v] spreads the 4 bits of v into four 16-bit lanes of a uint64, so one 1-D reduceat
+# counts 4 bit positions at once (a prompt has at most MAX_CHARS shingles: no lane overflows).
+_NIBBLE = np.array([sum(((v >> k) & 1) << (16 * k) for k in range(4)) for v in range(16)],
+                   dtype=np.uint64)
+
+
+def _majority_bits(sh: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Bit j of row d is 1 when more than half of doc d's shingle hashes have bit j set."""
+    acc = np.zeros(len(starts), dtype=np.uint64)
+    lane, fifteen = np.uint64(0xFFFF), np.uint64(15)
+    half = counts.astype(np.uint64)
+    for q in range(16):
+        lanes = np.add.reduceat(_NIBBLE[(sh >> np.uint64(4 * q)) & fifteen], starts)
+        for k in range(4):
+            ones = (lanes >> np.uint64(16 * k)) & lane
+            acc |= (2 * ones > half).astype(np.uint64) << np.uint64(4 * q + k)
+    return acc

@@ -79,12 +79,20 @@ def _named(name: str) -> Any:
 def timeline(counts: pl.DataFrame, releases: pl.DataFrame,
              bucket: str = "hour") -> tuple[Any, Datasets]:
     """Requests per bucket by model, release markers as rules, and an x-interval brush."""
-    import altair as alt
 
     rows = [{"time": _iso(r["time"]), "model": label(r["model"]), "requests": r["requests"]}
             for r in counts.iter_rows(named=True)]
     rel = [{"released_at": _iso(r["released_at"]), "model": label(r["model"])}
            for r in releases.iter_rows(named=True)]
+    return _timeline_chart(bucket, bool(rel)), {"timeline": rows, "releases": rel}
+
+
+# The charts name their data (rows go into the spec's `datasets`), so one chart object serves
+# every trace: building altair encodings costs tens of milliseconds each, every open.
+@functools.lru_cache(maxsize=8)
+def _timeline_chart(bucket: str, with_releases: bool) -> Any:
+    import altair as alt
+
     brush = alt.selection_interval(name=BRUSH, encodings=["x"])
     x = alt.X("time:T", title=f"time (UTC, per {bucket})", scale=alt.Scale(type="utc"))
     bars = alt.Chart(_named("timeline")).mark_bar().encode(
@@ -93,24 +101,29 @@ def timeline(counts: pl.DataFrame, releases: pl.DataFrame,
         tooltip=[alt.Tooltip("time:T", title="time"), "model:N", "requests:Q"],
     ).add_params(brush)
     layers: list[Any] = [bars]
-    if rel:
+    if with_releases:
         base = alt.Chart(_named("releases"))
         layers.append(base.mark_rule(color="#c00", strokeDash=[4, 3], strokeWidth=2).encode(
             x="released_at:T", tooltip=["model:N", alt.Tooltip("released_at:T")]))
         layers.append(base.mark_text(align="left", dx=3, dy=-4, color="#c00", baseline="top")
                       .encode(x="released_at:T", y=alt.value(0),
                               text=alt.Text("model:N")))
-    chart = alt.layer(*layers).properties(width=760, height=170,
-                                          title="Requests over time (drag to pick a window)")
-    return chart, {"timeline": rows, "releases": rel}
+    return alt.layer(*layers).properties(width=760, height=170,
+                                         title="Requests over time (drag to pick a window)")
 
 
 def capability_mix(mix: pl.DataFrame) -> tuple[alt.Chart, Datasets]:
     """Share of requests per capability: the actor against the whole case."""
-    import altair as alt
 
     rows = [{**r, "capability": label(r["capability"])} for r in mix.iter_rows(named=True)]
-    chart = alt.Chart(_named("mix")).mark_bar().encode(
+    return _mix_chart(), {"mix": rows}
+
+
+@functools.lru_cache(maxsize=1)
+def _mix_chart() -> alt.Chart:
+    import altair as alt
+
+    return alt.Chart(_named("mix")).mark_bar().encode(
         y=alt.Y("capability:N", title=None),
         x=alt.X("share:Q", title="share of requests", axis=alt.Axis(format="%")),
         yOffset="group:N",
@@ -119,7 +132,6 @@ def capability_mix(mix: pl.DataFrame) -> tuple[alt.Chart, Datasets]:
                                         range=["#d62728", "#9e9e9e"])),
         tooltip=["capability:N", "group:N", alt.Tooltip("share:Q", format=".1%"), "n:Q"],
     ).properties(width=320, height=alt.Step(9), title="Capability mix vs population")
-    return chart, {"mix": rows}
 
 
 def link_matrix(links: pl.DataFrame, max_accounts: int = 40) -> tuple[alt.Chart, Datasets]:
@@ -128,7 +140,6 @@ def link_matrix(links: pl.DataFrame, max_accounts: int = 40) -> tuple[alt.Chart,
     Only the `max_accounts` most strongly linked accounts are drawn, so a campaign of
     thousands of accounts stays a readable, light chart.
     """
-    import altair as alt
     import polars as pl
 
     if links.height:
@@ -144,11 +155,17 @@ def link_matrix(links: pl.DataFrame, max_accounts: int = 40) -> tuple[alt.Chart,
                 for r in both.iter_rows(named=True)]
     else:
         rows = []
-    chart = alt.Chart(_named("links")).mark_rect().encode(
+    return _links_chart(), {"links": rows}
+
+
+@functools.lru_cache(maxsize=1)
+def _links_chart() -> alt.Chart:
+    import altair as alt
+
+    return alt.Chart(_named("links")).mark_rect().encode(
         x=alt.X("a:N", title=None, axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("b:N", title=None),
         color=alt.Color("kind:N", title="strongest link"),
         opacity=alt.Opacity("weight:Q", legend=None, scale=alt.Scale(domain=[0, 1])),
         tooltip=["a:N", "b:N", "kind:N", "value:N", alt.Tooltip("weight:Q", format=".2f")],
     ).properties(width=alt.Step(14), height=alt.Step(14), title="Linked accounts (why linked)")
-    return chart, {"links": rows}

@@ -5,6 +5,12 @@ features) into a private in-memory DuckDB database, then releases the case conne
 notebook never holds the case file open, and brushing a time window re-aggregates that
 in-memory slice instead of rescanning the case. Full texts (prompts, conversations) are fetched
 from the case a few request ids at a time, only when a panel shows them.
+
+When the case holds a current `actor_requests` rollup (`workbench.rollups`, written after
+detection), the slice, the exact timeline and the population mix are read from it: a few row
+groups clustered by actor instead of a scan of `requests` joined to `features`. Without it (a
+case detected before the rollup existed, or changed since) the same panels come from
+`requests` and `features` directly, only slower; `ActorData.source` says which was used.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from workbench.errors import UnknownNameError, did_you_mean
+from workbench.rollups import SAMPLE_BUCKETS, fresh
 from workbench.widgets.state import FILTER_COLUMNS
 
 if TYPE_CHECKING:
@@ -30,7 +37,7 @@ MAX_MATRIX_ACCOUNTS = 40
 DAY_BUCKETS_AFTER = timedelta(days=45)  # longer spans are bucketed per day, not per hour
 # Above this many requests (per campaigns.requests) the panels below the timeline are built
 # from a deterministic 1-in-k sample of the actor's requests; the timeline stays exact.
-MAX_SLICE = 200_000
+MAX_SLICE = 100_000
 
 _HITS = """
 select detector, level, entity_id, score, evidence::VARCHAR as evidence, first_seen, last_seen
@@ -41,7 +48,7 @@ where (entity_type = 'account' and entity_id in (select unnest($accounts::VARCHA
 
 # Filter and sample requests first (materialized), then join only those rows to features:
 # letting the optimizer join first costs several times more on a 10M-request case.
-_SLICE = """
+_SLICE = f"""
 with r as materialized (
   select request_id, ts, account_id, model, access_path, ip_prefix, user_agent, max_tokens,
          temperature, top_p, top_k, n_choices, stream, logprobs, top_logprobs, logit_bias_n,
@@ -49,16 +56,42 @@ with r as materialized (
          reasoning_tokens
   from requests
   where account_id in (select unnest($accounts::VARCHAR[]))
-    and ($k = 1 or hash(request_id) % $k = 0)
+    and hash(request_id) % {SAMPLE_BUCKETS} < $cut
 )
 select r.*, f.template_id, f.capability, f.cot_flag
 from r left join features f on f.request_id = r.request_id
 """
 
-_HOURLY = """
-select date_trunc('hour', ts) as time, model, count(*)::BIGINT as requests from requests
+# The UTC hour by integer arithmetic: several times cheaper than date_trunc on TIMESTAMPTZ,
+# which goes through the ICU calendar.
+HOUR = "make_timestamptz(epoch_us(ts) // 3600000000 * 3600000000)"
+
+_HOURLY = f"""
+select {HOUR} as time, model, count(*)::BIGINT as requests from requests
 where account_id in (select unnest($accounts::VARCHAR[])) group by all
 """
+
+# The same slice and timeline from the rollup: the integer key prunes row groups by their
+# min/max, the id comparison guards against hash collisions.
+_ROLLUP_WHERE = {
+    "campaign": "campaign_key = $key and campaign_id = $id",
+    "account": "account_key = $key and account_id = $id",
+}
+_ROLLUP_SLICE = """
+select request_id, ts, account_id, model, access_path, ip_prefix, user_agent, max_tokens,
+       temperature, top_p, top_k, n_choices, stream, logprobs, top_logprobs, logit_bias_n,
+       thinking_mode, thinking_budget, tool_count, input_tokens, output_tokens,
+       reasoning_tokens, template_id, capability, cot_flag
+from actor_requests where {where} and sample_key < $cut
+"""
+_ROLLUP_HOURLY = f"""
+select {HOUR} as time, model, count(*)::BIGINT as requests
+from actor_requests where {{where}} group by all
+"""
+_EMPTY_HOURLY = ("select null::TIMESTAMPTZ as time, null::VARCHAR as model, "
+                 "0::BIGINT as requests limit 0")
+_POPULATION = ("select coalesce(capability, 'unknown') as capability, count(*) as n "
+               "from features group by 1")
 
 
 def resolve_accounts(con: duckdb.DuckDBPyConnection, entity_type: str,
@@ -113,32 +146,54 @@ class ActorData:
                                 params={"c": entity_id}).fetchall()
                 if known and known[0][0]:
                     self.sample = max(1, -(-int(known[0][0]) // MAX_SLICE))
+            rollup = fresh(con)
+            #: Where the slice came from: "actor_requests" (the rollup) or "requests".
+            self.source = "requests" if rollup is None else "actor_requests"
             for table, sql, params in (
-                ("actor", _SLICE, {"accounts": self.accounts, "k": self.sample}),
-                ("hourly", _HOURLY if self.sample > 1 else
-                 "select null::TIMESTAMPTZ as time, null::VARCHAR as model, "
-                 "0::BIGINT as requests limit 0",
-                 {"accounts": self.accounts} if self.sample > 1 else {}),
+                *self._slice_queries(con, rollup),
                 ("hits", _HITS, {"accounts": self.accounts, "campaign": entity_id
                                  if entity_type == "campaign" else None}),
                 ("releases", "select model, released_at from model_releases", {}),
-                ("population", "select coalesce(capability, 'unknown') as capability, "
-                 "count(*) as n from features group by 1", {}),
                 ("links", self._links_sql(), {"a": self.accounts}),
             ):
                 arrow = con.sql(sql, params=params or None).arrow()
                 self.db.register("incoming", arrow)
                 self.db.sql(f"create table {table} as select * from incoming")
                 self.db.unregister("incoming")
+            # The prompts the first screen shows, on this same connection (opening another
+            # costs more than the lookup).
+            self._prompts: dict[str, str | None] = {}
+            self.prefetch(con=con)
+        if rollup is not None:
+            self.db.sql("create table population (capability VARCHAR, n BIGINT)")
+            self.db.executemany("insert into population values (?, ?)", rollup["population"])
         if self.sample == 1:
-            self.db.sql("insert into hourly select date_trunc('hour', ts), model, count(*) "
+            self.db.sql(f"insert into hourly select {HOUR}, model, count(*) "
                         "from actor group by all")
         span = self.db.sql("select min(time), max(time) + interval 1 hour, sum(requests) "
                            "from hourly").fetchall()[0]
         self.first_seen: datetime | None = span[0]
         self.last_seen: datetime | None = span[1]
         self.n_requests: int = int(span[2] or 0)
-        self._prompts: dict[str, str | None] = {}
+
+    def _slice_queries(self, con: duckdb.DuckDBPyConnection, rollup: dict[str, Any] | None
+                       ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(table, query, params) for the slice, the exact timeline and the population."""
+        sampled = self.sample > 1
+        # Both paths keep the same 1-in-k sample: requests whose hash(request_id) % B < B / k.
+        cut = -(-SAMPLE_BUCKETS // self.sample)
+        if rollup is None:
+            return [("actor", _SLICE, {"accounts": self.accounts, "cut": cut}),
+                    ("hourly", _HOURLY if sampled else _EMPTY_HOURLY,
+                     {"accounts": self.accounts} if sampled else {}),
+                    ("population", _POPULATION, {})]
+        key = con.sql("select hash($id)", params={"id": self.entity_id}).fetchall()[0][0]
+        actor = {"key": key, "id": self.entity_id}
+        where = _ROLLUP_WHERE[self.entity_type]
+        return [("actor", _ROLLUP_SLICE.format(where=where),
+                 {**actor, "cut": cut}),
+                ("hourly", _ROLLUP_HOURLY.format(where=where) if sampled else _EMPTY_HOURLY,
+                 actor if sampled else {})]
 
     def _links_sql(self) -> str:
         where = ("src in (select unnest($a::VARCHAR[])) and dst in (select unnest($a::VARCHAR[]))"
@@ -239,7 +294,8 @@ class ActorData:
             "round(count(*) / sum(count(*)) over (), 3) as share "
             f"from actor where {where} group by all order by requests desc limit {TOP_N}", **p)
 
-    def prefetch(self, window: Any = None, filters: Any = None) -> None:
+    def prefetch(self, window: Any = None, filters: Any = None,
+                 con: duckdb.DuckDBPyConnection | None = None) -> None:
         """Fetch, in one case query, the prompts the templates and requests panels will show."""
         where, p = self._where(window, filters)
         ids = self._q(
@@ -248,7 +304,7 @@ class ActorData:
             f"order by count(*) desc, template_id limit {TOP_N}) union all "
             f"(select request_id from actor where {where} order by ts, request_id "
             f"limit {MAX_REQUESTS})", **p)["id"].to_list()
-        self.prompts(ids)
+        self.prompts(ids, con=con)
 
     def templates(self, window: Any = None, filters: Any = None) -> pl.DataFrame:
         """Top prompt templates with counts, accounts reached and one example prompt each."""
@@ -339,11 +395,12 @@ class ActorData:
         return df.with_columns(prompt=pl.Series(
             [prompts.get(r) for r in df["request_id"].to_list()], dtype=pl.String))
 
-    def prompts(self, request_ids: list[str]) -> dict[str, str | None]:
+    def prompts(self, request_ids: list[str],
+                con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str | None]:
         """Prompt text of a few requests, fetched from the case once and cached.
 
         The lookup is bounded by the requests' time span too, so DuckDB skips row groups
-        outside it (logs load in time order).
+        outside it (logs load in time order). `con` is an open case connection to reuse.
         """
         missing = [r for r in dict.fromkeys(request_ids)
                    if r is not None and r not in self._prompts]
@@ -351,10 +408,10 @@ class ActorData:
             lo, hi = self.db.sql("select min(ts), max(ts) from actor where request_id in "
                                  "(select unnest($ids::VARCHAR[]))",
                                  params={"ids": missing}).fetchall()[0]
-            df = self.case.sql("select request_id, prompt_text from requests "
-                               "where ts between $lo and $hi "
-                               "and request_id in (select unnest($ids::VARCHAR[]))",
-                               ids=missing, lo=lo, hi=hi)
+            query = ("select request_id, prompt_text from requests where ts between $lo and $hi "
+                     "and request_id in (select unnest($ids::VARCHAR[]))")
+            df = (self.case.sql(query, ids=missing, lo=lo, hi=hi) if con is None else
+                  con.sql(query, params={"ids": missing, "lo": lo, "hi": hi}).pl())
             self._prompts.update(zip(df["request_id"].to_list(), df["prompt_text"].to_list(),
                                      strict=True))
             self._prompts.update({r: None for r in missing if r not in self._prompts})

@@ -1,0 +1,107 @@
+"""OpenTelemetry GenAI spans (OTLP/JSON): detection, attribute mapping, bad records."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+import workbench as wb
+from workbench.loaders import detect_format
+
+FIX = Path(__file__).parent / "fixtures" / "loaders"
+OTEL = FIX / "otel_genai.jsonl"
+PRETTY = FIX / "otel_pretty.json"
+
+
+@pytest.mark.parametrize("name", ["otel_genai.jsonl", "otel_pretty.json"])
+def test_otlp_export_is_detected(name: str) -> None:
+    assert detect_format(FIX / name) == "otel"
+
+
+def test_genai_attributes_map_to_canonical_columns() -> None:
+    c = wb.open()
+    report = c.load(OTEL, progress=False)
+    assert (report.read, report.loaded, report.quarantined, report.duplicate) == (7, 2, 5, 0)
+    row = c.sql("select * from requests where request_id = 'msg_01ABC'").row(0, named=True)
+    assert str(row["ts"]).startswith("2026-02-03 14:05:06.123")
+    assert (row["account_id"], row["org_id"], row["api_key_id"], row["end_user_id"]) == (
+        "acct_1", "org_1", "key_1", "user_7")  # span attribute wins over the resource's
+    assert (row["client_ip"], row["ip_prefix"]) == ("203.0.113.7", "203.0.113.0/24")
+    assert row["user_agent"] == "anthropic-python/0.49.0"
+    assert (row["api_style"], row["model"], row["status"], row["latency_ms"]) == (
+        "anthropic", "claude-x", 200, 2310)
+    assert (row["max_tokens"], row["temperature"], row["top_p"], row["top_k"]) == (
+        1024, 0.7, 0.9, 40)
+    assert (row["input_tokens"], row["output_tokens"], row["stop_reason"]) == (
+        120, 45, "end_turn")
+    assert (row["n_messages"], row["n_user_turns"]) == (4, 2)
+    assert row["prompt_text"] == "Show your full reasoning\nstep by step"
+    assert (row["output_text"], row["output_chars"]) == ("Step 1: think.", 14)
+    assert (row["tool_count"], row["tool_names"]) == (2, ["get_weather", "search"])
+    assert row["system_hash"] is not None
+    content = c.sql("select * from request_content where request_id = 'msg_01ABC'").row(
+        0, named=True)
+    assert content["system_prompt"] == "You are terse."
+    assert json.loads(content["messages"])[1]["parts"][0]["content"] == "Hello"
+    assert json.loads(content["response"])[0]["finish_reason"] == "stop"
+
+
+def test_metadata_only_span_falls_back_to_ids_and_resource() -> None:
+    c = wb.open()
+    c.load(OTEL, progress=False)
+    row = c.sql("select * from requests where model = 'gpt-y'").row(0, named=True)
+    assert row["request_id"] == "0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331"
+    assert row["account_id"] == "acct_res"  # from the resource attributes
+    assert (row["api_style"], row["status"]) == ("openai", 500)  # span status ERROR
+    assert row["ip_prefix"] == "2001:db8:85a3::/48"
+    assert row["prompt_text"] is None
+    assert row["output_text"] is None
+    assert c.sql("select count(*) as n from request_content where request_id = "
+                 "$r", r=row["request_id"])["n"][0] == 0
+
+
+def test_bad_spans_and_lines_are_quarantined_with_reasons() -> None:
+    c = wb.open()
+    c.load(OTEL, progress=False)
+    q = c.sql("select source_line, reason, detail from quarantine order by source_line, reason")
+    assert q.rows() == [
+        (2, "bad_timestamp", "ts value yesterday is not a timestamp"),
+        (2, "missing_field", "missing required field(s): model"),
+        (2, "wrong_type", "wrong type for: max_tokens (INTEGER)"),
+        (3, "malformed_json", "not a valid JSON object"),
+        (4, "malformed_json", "no resourceSpans list: not an OTLP/JSON trace export"),
+    ]
+    b = c.sql("select * from load_batches").row(0, named=True)
+    assert b["format"] == "otel"
+    assert b["rows_read"] == b["rows_loaded"] + b["rows_quarantined"] + b["rows_duplicate"]
+
+
+def test_pretty_printed_and_compressed_exports_load(tmp_path: Path) -> None:
+    gz = tmp_path / "spans.json.gz"
+    gz.write_bytes(gzip.compress(PRETTY.read_bytes()))
+    c = wb.open()
+    report = c.load([PRETTY, gz], progress=False)
+    assert [f.counts.read for f in report.files] == [1, 1]
+    assert (report.loaded, report.duplicate) == (1, 1)  # the same span twice: a duplicate
+
+
+def test_malformed_pretty_document_is_quarantined(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{\n  "resourceSpans": [\n    {"scopeSpans": [\n')
+    c = wb.open()
+    report = c.load(bad, progress=False)
+    assert (report.read, report.quarantined) == (1, 1)
+    reason, detail = c.sql("select reason, detail from quarantine").row(0)
+    assert reason == "malformed_json"
+    assert detail.startswith("file is not valid JSON")
+
+
+def test_forced_format_and_reload_adds_nothing() -> None:
+    c = wb.open()
+    c.load(OTEL, format="otel", progress=False)
+    again = c.load(OTEL, format="otel", progress=False)
+    assert again.files[0].skipped is not None
+    assert c.sql("select count(*) as n from requests")["n"][0] == 2
