@@ -76,6 +76,16 @@ def test_signup_burst_discounts_a_lone_signup_in_the_window(case: wb.Case) -> No
     assert undiscounted.filter(pl.col("entity_id") == "neg_lone_dev")["score"].item() >= 0.8
 
 
+def test_new_model_pivot_needs_the_busiest_accounts_for_high(case: wb.Case) -> None:
+    load_fixture(case, FIXTURES / "new_model_pivot")
+    found = case.run("new_model_pivot", min_volume_rank=0.5).filter(
+        pl.col("entity_type") == "account")
+    scores = dict(found.select("entity_id", "score").iter_rows())
+    # the late pivot is measured from its first use of the new model, not diluted by the hours
+    # before it; the adopter below the busiest 1 % is reported, capped one level lower
+    assert scores == {"pos_pivot": 1.0, "pos_late_pivot": 1.0, "neg_adopter": 0.75}
+
+
 @pytest.mark.parametrize(("declared", "score", "level"), [
     ("high", 0.95, "high"), ("high", 0.8, "high"), ("high", 0.79, "medium"),
     ("high", 0.5, "medium"), ("high", 0.49, "low"), ("medium", 1.0, "medium"),

@@ -112,6 +112,8 @@ def test_non_portable_detector_is_skipped_with_its_reason() -> None:
     ("select epoch(ts) from requests", "SELECT UNIX_MICROS(ts) / 1000000.0 FROM requests"),
     ("select x from t where n >= $min_n", "SELECT x FROM t WHERE n >= :min_n"),
     ("select list_slice(l, 2, $k) from t", "SELECT SLICE(l, 2, (:k - (2) + 1)) FROM t"),
+    ("select a, b from s, range(4) as t(b)",
+     "SELECT a, b FROM s LATERAL VIEW EXPLODE(SEQUENCE(0, 3)) t AS b"),
 ])
 def test_transpile_fixes_dialect_gaps(duckdb_sql: str, spark_sql: str) -> None:
     assert to_spark(duckdb_sql) == spark_sql
@@ -123,6 +125,7 @@ def test_transpile_fixes_dialect_gaps(duckdb_sql: str, spark_sql: str) -> None:
      [["c", "b", "a"]]),
     ("select round(entropy(h), 6) as r from (values (1), (1), (2), (3)) t(h)", [1.5]),
     ("select epoch(timestamp '2026-01-01 00:00:00.5') as r", [1767225600.5]),
+    ("select sum(b) as r from (values (1), (2)) s(a), range(4) as t(b)", [12]),
 ])
 def test_transpiled_sql_gives_duckdbs_answer(spark: Any, duckdb_sql: str,
                                              expected: list[Any]) -> None:

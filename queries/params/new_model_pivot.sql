@@ -12,7 +12,7 @@
 -- tags: atlas.aml.t0024.002, atlas.aml.t0040
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (a campaign redirected nearly half its traffic to a new model within 24 hours of release)
 -- references: OpenAI, report on distillation of its models by competitors, Feb 2026
--- falsepositives: Early adopters and model-comparison products that switch on release day (they must rank among the busiest entities before the release, and keep the new model busy for min_active_hours)
+-- falsepositives: Early adopters and busy products that switch on release day (reported only among the busiest 5 % before the release and at most medium unless among the busiest 1 %; they must also keep the new model busy for min_active_hours)
 -- falsepositives: Evaluation runners benchmarking the new model (a burst covers few hours)
 -- portable: true
 -- requires: model_releases
@@ -22,7 +22,8 @@
 -- param: min_share float 0.3 Share of the measured window's traffic on the new model at or above which the entity is reported
 -- param: min_lift float 3.0 The entity's share must be at least this multiple of the median existing account's share in the window_hours after the release
 -- param: min_active_hours int 12 Distinct hours of the measured window with traffic on the new model (a benchmark burst has few)
--- param: min_volume_rank float 0.98 Cumulative rank (cume_dist) of the entity's traffic before the release among entities of its kind active then, at or above which it is reported: the busiest 2 %
+-- param: min_volume_rank float 0.95 Cumulative rank (cume_dist) of the entity's traffic before the release among entities of its kind active then, at or above which it is reported (the busiest 5 %)
+-- param: full_volume_rank float 0.99 Rank at or above which the score can reach 1 (the busiest 1 %); below it the score is capped at 0.75 (one level lower)
 -- param: full_share float 0.4 Share at which the score reaches 1
 with windowed as (
     -- from a week before each release to twice the window after it (a late pivot's own window)
@@ -109,14 +110,17 @@ examples as (
     group by w.account_id, w.new_model
 ),
 final as (
-    select f.entity_type, f.entity_id, least(1.0, f.share / $full_share) as score,
+    select f.entity_type, f.entity_id,
+           least(1.0, f.share / $full_share)
+               * case when f.volume_rank >= $full_volume_rank then 1.0 else 0.75 end as score,
            {'model': f.new_model, 'released_at': f.released_at,
             'first_use_of_new_model': f.onset_ts,
             'hours_to_first_use': round((epoch(f.onset_ts) - epoch(f.released_at)) / 3600.0, 1),
             'requests_before': f.before_requests, 'requests_after': f.after_requests,
             'requests_on_new_model': f.new_requests, 'share_on_new_model': round(f.share, 3),
             'population_share': round(f.pop_share, 3), 'hours_on_new_model': f.new_model_hours,
-            'volume_rank_before': round(f.volume_rank, 3), 'window_hours': $window_hours,
+            'volume_rank_before': round(f.volume_rank, 3),
+            'full_volume_rank': $full_volume_rank, 'window_hours': $window_hours,
             'example_request_ids': e.request_ids} as evidence,
            f.first_seen, f.last_seen
     from fired as f

@@ -39,7 +39,7 @@ def lab_args(root: Path, *, port: int | None = None, token: str | None = None,
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly",
-            # f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+            f"--LabApp.app_settings_dir={LAB_SETTINGS}",
             "--ServerApp.open_browser=" + ("True" if open_browser else "False")]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--ServerApp.allow_root=True")  # containers run as root; still loopback

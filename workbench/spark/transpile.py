@@ -11,6 +11,8 @@ the syntax tree, never by editing the files:
   `slice(l, a, b - a + 1)`.
 - `list(x ORDER BY y)` loses its order as `collect_list(x)`; it becomes the array of `x` from the
   sorted `collect_list(struct(y, x))`.
+- `FROM …, range(n) AS t(b)` (a table function) comes out as an invalid `EXPLODE(…, _u(t))`;
+  it is rewritten as `unnest(range(n))`, which becomes `LATERAL VIEW EXPLODE(SEQUENCE(…))`.
 - `entropy(x)` (Shannon entropy in bits of a group's values) has no Spark aggregate; it becomes
   an expression over `collect_list(x)` (see `_entropy`).
 """
@@ -44,6 +46,11 @@ def to_spark(sql: str) -> str:
 
 
 def _fix(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
+        # `FROM x, range(4) AS t(b)`: sqlglot emits an invalid EXPLODE(…, _u(t)) for the
+        # table function; as `unnest(range(4))` it becomes LATERAL VIEW EXPLODE(SEQUENCE(…)).
+        alias = node.args.get("alias")
+        return exp.Unnest(expressions=[node.this.copy()], alias=alias.copy() if alias else None)
     if isinstance(node, exp.TimeToUnix):
         micros = exp.Anonymous(this="UNIX_MICROS", expressions=[node.this])
         return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
