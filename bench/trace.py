@@ -13,7 +13,7 @@ rollup is absent or stale (a scan of `requests` joined to `features`) is timed o
 Figures: a plain DuckDB `count(*)` of requests and a full scan of `requests.account_id` on a
 fresh connection (the baselines), then `wb.trace(case, campaign=...)` built end to end
 (queries, charts, tables, widgets): the first open in the process, which also bundles Vega
-for offline use once, and the warm open (median of 3), plus re-aggregating every panel for a
+for offline use once, and the warm open (median of 5), plus re-aggregating every panel for a
 brushed one-day window. Usage: `python bench/trace.py [--sizes 1000000,10000000]`.
 """
 
@@ -146,7 +146,7 @@ def measure(path: Path) -> dict[str, float]:
                  for _ in range(3))
     case = wb.open(path, read_only=True)
     first = _time(lambda: wb.trace(case, campaign="camp-big"))
-    warm = [_time(lambda: wb.trace(case, campaign="camp-big")) for _ in range(3)]
+    warm = [_time(lambda: wb.trace(case, campaign="camp-big")) for _ in range(5)]
     t = wb.trace(case, campaign="camp-big")
     brush = _time(lambda: t.state.set_window("2025-01-10T00:00:00+00:00",
                                              "2025-01-11T00:00:00+00:00"))
@@ -189,7 +189,7 @@ def main() -> None:
         f"days; the traced campaign has {CAMPAIGN_ACCOUNTS:,} accounts and a tenth of the "
         "requests. Baselines on a fresh connection: `count(*)` of requests, and "
         "`count(distinct account_id)` (a full scan of the column the trace filters on). "
-        "Warm open = `wb.trace(case, campaign=...)` end to end, median of 3; first open also "
+        "Warm open = `wb.trace(case, campaign=...)` end to end, median of 5; first open also "
         "bundles Vega for offline charts once per process; brush = re-aggregating every "
         "panel for a one-day window. Targets: warm open ≤ 1 s at 1M, ≤ 2 s at 10M. The "
         "trace reads the campaign from the `actor_requests` rollup (sorted by campaign, "

@@ -133,7 +133,8 @@ def test_trace_renders_offline_and_payload_stays_text(lab) -> None:
             # A cold kernel imports the stack and bundles Vega once: allow for a busy box. When
             # the kernel starts too slowly for the page, JupyterLab asks which kernel to use
             # and drops the run: pick the preferred kernel and run the cell again.
-            select = page.get_by_role("dialog").get_by_role("button", name="Select", exact=True)
+            select = page.locator(".jp-Dialog", has_text="Select Kernel").locator(
+                "button.jp-mod-accept")
             shown = page.get_by_text("Trace of campaign")
             deadline = time.monotonic() + 150
             while not shown.is_visible():

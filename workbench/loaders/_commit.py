@@ -110,6 +110,13 @@ def set_stage(table: Any) -> None:
     the catalog that keeps every chunk's table alive until the load's transaction ends; a
     replacement scan holds it only while a statement runs. A real table named `wb_stage` (the
     CSV and Parquet loaders make one) takes precedence, so callers drop it first.
+
+    Example:
+        >>> import duckdb, pyarrow as pa
+        >>> set_stage(pa.table({"a": [1, 2]}))
+        >>> first(duckdb.connect(), "select count(*) from wb_stage")
+        (2,)
+        >>> clear_stage()
     """
     globals()["wb_stage"] = table
 
