@@ -66,8 +66,9 @@ def commit_stage(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
                   as _rn from wb_stage where _reason is null) s
         left join {_q(target.name)} t on t.{_q(key)} = s.{_q(key)}""")
     loaded = one(con, "select count(*) from wb_cls where _new")
-    new_rows = ("from wb_stage where _reason is null and "
-                "_seq in (select _seq from wb_cls where _new)")
+    new_rows = "from wb_stage where _reason is null"
+    if loaded != read - bad:  # some keys seen before: insert only the first of each new key
+        new_rows += " and _seq in (select _seq from wb_cls where _new)"
     sel = ", ".join(_q(c) for c in cols)
     if lineage:
         run(con, f"""insert into {_q(target.name)} ({sel}, load_batch, source_file,

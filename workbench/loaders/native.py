@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -33,7 +34,7 @@ select _line, _seq, _raw, _bytes, _utf8,
 from (select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_ok as _utf8,
              case when utf8_ok and starts_with(ltrim(text, chr(32) || chr(9) || chr(13)), '{{')
                   then try(json_transform(text, '{transform}')) end as e
-      from chunk_in where trim(text) <> '')"""
+      from chunk_in where starts_with(text, '{{') or trim(text) <> '')"""
 
 
 def scratch(macros: Iterable[str] = ()) -> duckdb.DuckDBPyConnection:
@@ -66,18 +67,25 @@ def staged_lines(con: duckdb.DuckDBPyConnection, path: Path, sql: str,
         else:
             run(s, f"create or replace temp table wb_stage as {sql}")
 
-    def hand_over(s: duckdb.DuckDBPyConnection) -> None:
+    def hand_over(s: duckdb.DuckDBPyConnection, staged: Any = None) -> None:
         run(con, "drop table if exists wb_stage")
-        set_stage(s.sql("select * from wb_stage").to_arrow_table())
+        set_stage(staged if staged is not None
+                  else s.sql("select * from wb_stage").to_arrow_table())
 
     s = scratch(macros)
     try:
         try:
             for tbl in _stream.prefetch(_stream.chunks(path, on_progress)):
                 s.register("chunk_in", tbl)
-                make(s)
+                # Straight to Arrow when there is one query: a temp table in between would
+                # materialise every staged column once more.
+                staged = None
+                if build is None:
+                    staged = s.sql(sql).to_arrow_table()
+                else:
+                    make(s)
                 s.unregister("chunk_in")
-                hand_over(s)
+                hand_over(s, staged)
                 yield
                 clear_stage()
         except OSError as exc:
