@@ -203,8 +203,8 @@ FINDINGS = _t("findings", "What detectors found: one row per detector per entity
 ACCOUNT_LINKS = _t("account_links", "Weighted edges of the account graph.", [
     ("src", "VARCHAR", "Account id (src < dst)."),
     ("dst", "VARCHAR", "Account id."),
-    ("kind", "VARCHAR", "payment, ip_prefix_hour, sync_activity, lockstep_template, "
-                        "system_prompt, signup_burst."),
+    ("kind", "VARCHAR", "payment, ip_prefix_hour, sync_activity, sync_shape, "
+                        "lockstep_template, near_duplicate, system_prompt, signup_burst."),
     ("value", "VARCHAR", "The shared value (fingerprint, prefix, template, …)."),
     ("weight", "DOUBLE", "Edge weight after down-weighting common values."),
     ("evidence", "JSON", "Why: the shared value's degree, counts, similarity."),

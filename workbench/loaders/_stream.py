@@ -223,9 +223,10 @@ def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
             cut = block.rfind(b"\n") + 1
             tail = block[cut:]
             if cut:
+                n = block.count(b"\n", 0, cut)
                 pending.append(block[:cut])
-                pending_lines += block.count(b"\n", 0, cut)
-                pending_bytes += cut
+                pending_lines += n
+                pending_bytes += cut - n  # line bytes, newlines not counted
             if pending_lines >= CHUNK_ROWS or pending_bytes >= CHUNK_BYTES:
                 yield from flush()
         if tail:
