@@ -17,6 +17,7 @@ from workbench.linking import attach, build_links, communities, load_config, pai
 from workbench.scoring import LEVELS, detector_hits, write_leads
 
 if TYPE_CHECKING:
+    import duckdb
     import polars as pl
 
     from workbench.case import Case
@@ -33,7 +34,6 @@ def build_campaigns(case: Case, config: str | Path | None = None) -> dict[str, A
         >>> build_campaigns(wb.open())["campaigns"]
         0
     """
-    import polars as pl
 
     cfg = load_config(Path(config) if config else None)
     t0 = time.perf_counter()
@@ -42,21 +42,7 @@ def build_campaigns(case: Case, config: str | Path | None = None) -> dict[str, A
         try:
             unmapped = detector_hits(con, cfg)
             links = build_links(con, cfg)
-            pairs = pair_weights(con, cfg)
-            member = communities(pairs, cfg)
-            member_df = pl.DataFrame({"account_id": list(member), "campaign_id":
-                                      list(member.values())},
-                                     schema={"account_id": pl.String, "campaign_id": pl.String})
-            con.register("_member_df", member_df)
-            con.register("_pairs_df", pairs.select("src", "dst", "weight"))
-            con.execute("CREATE OR REPLACE TEMP TABLE _member AS SELECT * FROM _member_df")
-            con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_df")
-            con.unregister("_member_df")
-            con.unregister("_pairs_df")
-            attached = attach(con, cfg)
-            con.execute("DELETE FROM leads")
-            con.execute("DELETE FROM campaigns")
-            write_leads(con, cfg)
+            pairs, member, attached = campaigns_from_links(con, cfg)
             levels = dict(con.sql("select level, count(*) from leads group by 1").fetchall())
             n_campaigns = con.sql("select count(*) from campaigns").fetchall()[0][0]
             for tmp in ("_hits", "_base", "_member", "_pairs", "_strength", "_tie", "_risk",
@@ -77,6 +63,33 @@ def build_campaigns(case: Case, config: str | Path | None = None) -> dict[str, A
         "unmapped_entity_types": unmapped,
         "seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+def campaigns_from_links(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]
+                         ) -> tuple[pl.DataFrame, dict[str, str], int]:
+    """Every step after the edges exist: pair weights, communities, attachment, leads.
+
+    Shared by `build_campaigns` and the Spark path (whose edges are built on the cluster), so
+    both engines turn the same `account_links` and `_hits` into the same leads and campaigns.
+    Returns the weighted pairs, the community of each account and how many were attached.
+    """
+    import polars as pl
+
+    pairs = pair_weights(con, cfg)
+    member = communities(pairs, cfg)
+    member_df = pl.DataFrame({"account_id": list(member), "campaign_id": list(member.values())},
+                             schema={"account_id": pl.String, "campaign_id": pl.String})
+    con.register("_member_df", member_df)
+    con.register("_pairs_df", pairs.select("src", "dst", "weight"))
+    con.execute("CREATE OR REPLACE TEMP TABLE _member AS SELECT * FROM _member_df")
+    con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_df")
+    con.unregister("_member_df")
+    con.unregister("_pairs_df")
+    attached = attach(con, cfg)
+    con.execute("DELETE FROM leads")
+    con.execute("DELETE FROM campaigns")
+    write_leads(con, cfg)
+    return pairs, member, attached
 
 
 def _check_level(min_level: str | None) -> str | None:

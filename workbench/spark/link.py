@@ -54,11 +54,11 @@ def link_on_spark(spark: SparkSession, results: Path,
 def score_on_driver(source: str | os.PathLike[str], results: Path,
                     cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """Communities and leads from Spark's edges and findings; writes leads/ and campaigns/."""
-    import polars as pl
 
+    from workbench.campaigns import campaigns_from_links
     from workbench.export import _literal, attach_results, open_parquet
-    from workbench.linking import attach, communities, load_config, pair_weights
-    from workbench.scoring import detector_hits, write_leads
+    from workbench.linking import load_config
+    from workbench.scoring import detector_hits
 
     cfg = cfg or load_config()
     driver = open_parquet(source)
@@ -69,18 +69,8 @@ def score_on_driver(source: str | os.PathLike[str], results: Path,
     attach_results(driver, results, tables=("detector_runs", "findings", "account_links"))
     with driver.connect(write=True) as con:
         detector_hits(con, cfg)
-        pairs = pair_weights(con, cfg)
-        member = communities(pairs, cfg)
-        member_df = pl.DataFrame({"account_id": list(member), "campaign_id": list(member.values())},
-                                 schema={"account_id": pl.String, "campaign_id": pl.String})
-        con.register("_member_df", member_df)
-        con.register("_pairs_df", pairs.select("src", "dst", "weight"))
-        con.execute("CREATE OR REPLACE TEMP TABLE _member AS SELECT * FROM _member_df")
-        con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_df")
-        # The same steps, in the same order, as workbench.campaigns.build_campaigns after its
-        # build_links (the edges were built on Spark instead).
-        attach(con, cfg)
-        write_leads(con, cfg)
+        # The edges were built on Spark; everything after them is build_campaigns' own code.
+        pairs, _, _ = campaigns_from_links(con, cfg)
         for table in ("leads", "campaigns"):
             folder = results / table
             folder.mkdir(parents=True, exist_ok=True)
