@@ -23,7 +23,8 @@ def test_unknown_lists_known_names_and_is_a_workbench_error() -> None:
     err = unknown("format", "litelm", ["native", "litellm", "otel"])
     assert isinstance(err, UnknownNameError)
     assert isinstance(err, WorkbenchError)
-    assert str(err) == "Unknown format 'litelm'. Did you mean litellm? Known: litellm, native, otel."
+    assert str(err) == (
+        "Unknown format 'litelm'. Did you mean litellm? Known: litellm, native, otel.")
 
 
 def test_unknown_quotes_hostile_value_verbatim() -> None:
