@@ -297,6 +297,10 @@ def summarise(res: dict[str, Any]) -> list[list[str]]:
         if "skipped" in r or "failed" in r:
             rows.append([label, r.get("skipped") or r.get("failed") or "not run", "", "", "", ""])
             return
+        if r.get("note") == "reused":  # its time belongs to the earlier run that made it
+            rows.append([f"{label} (reused from an earlier run of this size)", "-", "", "", "",
+                         ""])
+            return
         sec = float(r["seconds"])
         n = rows_n or int(r.get("rows") or 0)
         rows.append([label, _fmt(sec), _fmt(n / sec, 0) if n and sec else "-",
@@ -385,7 +389,7 @@ def per_core(res: dict[str, Any]) -> list[str]:
     return [f"Per-core cost of {label}: {cost * 1e6:,.0f} core-µs per request "
             f"({secs:,.1f} s × {cores} cores ÷ {res['requests']:,} requests); at that cost a "
             f"month of {MONTH:,} requests takes {cost * MONTH / 3600:,.0f} core-hours "
-            f"(e.g. {cost * MONTH / 3600 / 24:,.0f} cores for one day)."]
+            f"(e.g. {cost * MONTH / 3600 / 24:,.1f} cores for one day)."]
 
 
 def render() -> str:
