@@ -136,12 +136,21 @@ def test_trace_renders_offline_and_payload_stays_text(lab) -> None:
             select = page.locator(".jp-Dialog", has_text="Select Kernel").locator(
                 "button.jp-mod-accept")
             shown = page.get_by_text("Trace of campaign")
+            prompt = page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt")
             deadline = time.monotonic() + 150
+            last_run = time.monotonic()
             while not shown.is_visible():
                 if select.is_visible():
                     select.click()
                     editor.click()
                     page.keyboard.press("Shift+Enter")
+                    last_run = time.monotonic()
+                elif (time.monotonic() - last_run > 10
+                      and prompt.inner_text().strip() in ("[ ]:", "[ ]")):
+                    # The run was dropped (the kernel was not connected yet): run it again.
+                    editor.click()
+                    page.keyboard.press("Shift+Enter")
+                    last_run = time.monotonic()
                 if time.monotonic() > deadline:
                     page.screenshot(path=str(ARTIFACTS / "trace-timeout.png"), full_page=True)
                     pytest.fail("the trace did not render within 150 s (screenshot kept)")
