@@ -6,6 +6,7 @@ The world is the project's own simulator output, loaded into a case file and run
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,20 @@ WORLD = {"accounts": 300, "days": 6, "seed": 11}
 
 
 @pytest.fixture
-def case() -> wb.Case:
+def case() -> Iterator[wb.Case]:
     """An empty in-memory case."""
     c = wb.open()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def planted() -> Iterator[wb.Case]:
+    """The hand-made report case (tests/fixtures/report_case.sql): one planted campaign with
+    adversarial text in ids, prompts, user agents and evidence, and two legitimate accounts."""
+    c = wb.open()
+    with c.connect(write=True) as con:
+        con.execute((Path(__file__).parent / "fixtures" / "report_case.sql").read_text())
     yield c
     c.close()
 

@@ -5,30 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import stix2
 from stix2patterns.validator import validate
 
-import workbench as wb
 from workbench.errors import UnknownNameError
 from workbench.indicators import TYPES, stix_pattern
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_case.sql"
 CAMPAIGN = "camp-7f3a"
 RLO_ACCOUNT = "acct-\u202ecba"
-
-
-@pytest.fixture
-def planted() -> Iterator[wb.Case]:
-    """The hand-made case: one planted campaign with adversarial text, two legitimate accounts."""
-    c = wb.open()
-    with c.connect(write=True) as con:
-        con.execute(FIXTURE.read_text())
-    yield c
-    c.close()
 
 
 def _by_key(frame) -> dict[tuple[str, str], dict]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-import workbench as wb
 from workbench import report_data
 from workbench.errors import UnknownNameError
 
@@ -20,16 +18,6 @@ CAMPAIGN = "camp-7f3a"
 PAYLOAD = "<script>window.__xss=1</script>"
 SECTIONS = ("Summary", "Timeline", "Accounts", "Links between them", "Indicators",
             "Detectors and evidence", "Sample requests", "Methods")
-
-
-@pytest.fixture
-def planted() -> Iterator[wb.Case]:
-    """The hand-made case: one planted campaign with adversarial text, two legitimate accounts."""
-    c = wb.open()
-    with c.connect(write=True) as con:
-        con.execute(FIXTURE.read_text())
-    yield c
-    c.close()
 
 
 @pytest.fixture
