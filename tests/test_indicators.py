@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 import stix2
@@ -14,7 +13,6 @@ from stix2patterns.validator import validate
 from workbench.errors import UnknownNameError
 from workbench.indicators import TYPES, stix_pattern
 
-FIXTURE = Path(__file__).parent / "fixtures" / "report_case.sql"
 CAMPAIGN = "camp-7f3a"
 RLO_ACCOUNT = "acct-\u202ecba"
 

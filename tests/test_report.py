@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from workbench import report_data
 from workbench.errors import UnknownNameError
 
-FIXTURE = Path(__file__).parent / "fixtures" / "report_case.sql"
 CAMPAIGN = "camp-7f3a"
 PAYLOAD = "<script>window.__xss=1</script>"
 SECTIONS = ("Summary", "Timeline", "Accounts", "Links between them", "Indicators",
