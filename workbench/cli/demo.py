@@ -53,8 +53,12 @@ def demo(directory: str, accounts: int, days: int, seed: int, evasive: bool) -> 
     from workbench.cli.case import print_info
 
     print_info(case)
-    _show("Campaigns", case.campaigns().select(
-        "campaign_id", "accounts", "requests", "risk", "level", "top_detectors").head(10))
+    import polars as pl
+
+    camps = case.campaigns()
+    _show("Campaigns", camps.select(
+        "campaign_id", "accounts", "requests", pl.col("risk").round(3), "level",
+        pl.col("top_detectors").list.head(3).list.join(", ")).head(10))
     _show("Top leads", case.leads(min_level="high").select(
         "account_id", "campaign_id", "risk", "level").head(10))
     click.echo(
@@ -62,7 +66,8 @@ def demo(directory: str, accounts: int, days: int, seed: int, evasive: bool) -> 
         f"  make lab                                   # triage and trace in JupyterLab\n"
         f"  .venv/bin/workbench leads --db {case_path} --min-level high\n"
         f"  .venv/bin/workbench evaluate --db {case_path} --truth {world / 'truth.csv'}\n"
-        f"  .venv/bin/workbench report --db {case_path} --campaign ID --out report.html"
+        f"  .venv/bin/workbench report --db {case_path} --campaign "
+        f"{camps['campaign_id'][0] if camps.height else 'ID'} --out {root / 'report.html'}"
     )
 
 
