@@ -1,5 +1,9 @@
 """The case: one DuckDB file holding the logs in the canonical schema, and how to query it.
 
+This is the data layer: connections, `sql`, `execute`, the schema and locking. It imports
+nothing of the investigation; loaders, features, detectors, linking and scoring take a `Case`
+and work through `connect()` (see docs/architecture.md).
+
 DuckDB lets one process write a file or several processes read it, not both at once. A case
 opened `read_only=True` (what notebooks use) therefore opens a connection per query and
 releases it at once, so an open notebook never blocks a scheduled load for long; a writer
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from workbench.errors import CaseError, CaseLockedError, ParameterError
+from workbench.errors import CaseError, CaseLockedError, ParameterError, unknown
 from workbench.schema import TABLES
 
 if TYPE_CHECKING:
@@ -98,7 +102,7 @@ class Case:
             msg = (f"Case {str(self.path)!r} is open read-only; open it with "
                    "wb.open(path) to write.")
             raise CaseError(msg)
-        con = _connect_file(self.path, read_only=not write, timeout=self.lock_timeout)
+        con = connect_file(self.path, read_only=not write, timeout=self.lock_timeout)
         try:
             yield con
         finally:
@@ -144,84 +148,9 @@ class Case:
     def count(self, table: str) -> int:
         """Row count of one canonical table."""
         if table not in TABLES:
-            from workbench.errors import unknown
             err = unknown("table", table, TABLES)
             raise err
         return int(self.sql(f'select count(*) as n from "{table}"')["n"][0])
-
-    # -- the investigation, delegated to the modules that own each step --------------------
-
-    def load(self, paths: Any, **kwargs: Any) -> Any:
-        """Load log files (and optionally accounts and releases); see `workbench.loaders.load`."""
-        from workbench.loaders import load
-        return load(self, paths, **kwargs)
-
-    def info(self) -> dict[str, Any]:
-        """Tables, row counts, time span and quarantine summary; see `workbench.loaders.info`."""
-        from workbench.loaders import info
-        return info(self)
-
-    def compute_features(self, force: bool = False) -> int:
-        """Compute text features for requests that lack them; see `workbench.features`."""
-        from workbench.features import compute_features
-        return compute_features(self, force=force)
-
-    def detectors(self) -> pl.DataFrame:
-        """The detector catalogue, one row per detector; see `workbench.detectors.catalogue`."""
-        from workbench.detectors import catalogue
-        return catalogue()
-
-    def run(self, name: str, **params: Any) -> pl.DataFrame:
-        """Run one detector and return its rows without writing findings."""
-        from workbench.detectors import run
-        return run(self, name, **params)
-
-    def detect(self, **kwargs: Any) -> Any:
-        """Run every detector, write findings, then link accounts into campaigns and leads."""
-        from workbench.detectors import detect
-        return detect(self, **kwargs)
-
-    def leads(self, min_level: str | None = None) -> pl.DataFrame:
-        """Accounts ranked by risk with their reasons; see `workbench.campaigns.leads`."""
-        from workbench.campaigns import leads
-        return leads(self, min_level=min_level)
-
-    def campaigns(self) -> pl.DataFrame:
-        """Campaigns found by linking; see `workbench.campaigns.campaigns`."""
-        from workbench.campaigns import campaigns
-        return campaigns(self)
-
-    def evaluate(self, truth: str | os.PathLike[str]) -> dict[str, Any]:
-        """Precision and recall against a simulator's truth.csv; see `workbench.evaluate`."""
-        from workbench.evaluate import evaluate
-        return evaluate(self, truth)
-
-    def note(self, entity_type: str, entity_id: str, note: str, *, tag: str | None = None,
-             author: str | None = None) -> str:
-        """Save an investigator's note or tag on an actor in `case_notes`; returns its id."""
-        from workbench.notes import add_note
-        return add_note(self, entity_type, entity_id, note, tag=tag, author=author)
-
-    def report(self, campaign: str, out: str | os.PathLike[str] | None = None,
-               format: str = "html") -> str:
-        """Evidence report of one campaign (self-contained HTML or Markdown)."""
-        from workbench.report import report
-        return report(self, campaign, out=out, format=format)
-
-    def indicators(self, campaign: str, format: str = "json") -> Any:
-        """Indicators of one campaign as csv, json or a STIX 2.1 bundle."""
-        from workbench.indicators import indicators
-        return indicators(self, campaign, format=format)
-
-    def export_parquet(self, out: str | os.PathLike[str], **kwargs: Any) -> dict[str, int]:
-        """Write the case as hive-partitioned Parquet by day; see `workbench.export`."""
-        from workbench.export import export_parquet
-        return export_parquet(self, out, **kwargs)
-
-    def attach_results(self, source: str | os.PathLike[str]) -> dict[str, int]:
-        """Bring findings, leads, campaigns and links written as Parquet (e.g. by Spark) in."""
-        from workbench.export import attach_results
-        return attach_results(self, source)
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -253,7 +182,12 @@ def _check_params(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, 
         raise ParameterError(msg)
 
 
-def _connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open a case file, retrying a held lock for up to `timeout` seconds.
+
+    `Case.connect` is the usual way in; this is for the one writer that bypasses a read-only
+    case's guard on purpose (`workbench.notes`: an investigator's note on a read-only case).
+    """
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:

@@ -8,27 +8,31 @@ edges. A shared value's edges weigh `1 / ln(degree + c)` (FRAUDAR, Hooi et al., 
 value shared by more than `max_degree` accounts links nothing, so no hub (a university NAT, a
 cloud region, a reseller's key) merges unrelated operations.
 
-Pairs are then weighed across kinds (`[link_weights]` in `workbench/data/risk.toml`), weak pairs
-dropped, and the remaining graph cut into communities with Louvain (fixed seed).
+Pairs are then weighed across kinds (`[link_weights]` in `workbench/data/risk.toml`, read into
+`workbench.config.RiskConfig`), weak pairs dropped, and the remaining graph cut into
+communities with Louvain (fixed seed). The order of these steps, and of scoring around them,
+is `workbench.pipeline`'s to know; they talk through the case's tables and a few temp tables
+named in each function's docstring.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import CatalogueError, ParameterError, unknown
+from workbench.config import weights_table
+from workbench.errors import CatalogueError, unknown
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+    from workbench.config import RiskConfig
+
 LINKS_DIR = Path(__file__).parent / "sql" / "links"
-CONFIG = Path(__file__).parent / "data" / "risk.toml"
 # The pair weight before any threshold: per_kind, per_group, summed (src, dst, weight, kinds).
 PAIR_CTES = """per_kind as (
             select src, dst, kind, least(1.0, sum(weight)) as w
@@ -107,12 +111,6 @@ def link_queries() -> dict[str, LinkQuery]:
     return {p.stem: _parse(p) for p in sorted(LINKS_DIR.glob("*.sql"))}
 
 
-def load_config(path: Path | None = None) -> dict[str, Any]:
-    """The linking and scoring configuration (`workbench/data/risk.toml`)."""
-    with (path or CONFIG).open("rb") as fh:
-        return tomllib.load(fh)
-
-
 def spark_sql(kind: str) -> str:
     """The edge query of one kind in Spark SQL (parameters as `:name`).
 
@@ -129,9 +127,10 @@ def spark_sql(kind: str) -> str:
     return sqlglot.transpile(queries[kind].sql, read="duckdb", write="spark")[0]
 
 
-def _overrides(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def overrides(config: RiskConfig) -> dict[str, dict[str, Any]]:
+    """`[link_params]` as {kind: {param: value}}, every kind checked against the link files."""
     out: dict[str, dict[str, Any]] = {}
-    for key, value in cfg.get("link_params", {}).items():
+    for key, value in config.link_params.items():
         kind, _, name = key.partition(".")
         if kind not in link_queries():
             err = unknown("link kind", kind, link_queries())
@@ -140,28 +139,36 @@ def _overrides(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build_links(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str, int]:
-    """Replace `account_links` with the edges of every kind; return edges per kind."""
-    weights = cfg.get("link_weights", {})
-    for kind in weights:
-        if kind not in link_queries():
-            err = unknown("link kind in [link_weights]", kind, link_queries())
+def active_kinds(config: RiskConfig) -> dict[str, tuple[LinkQuery, dict[str, Any]]]:
+    """The link kinds that can change a pair (weight above 0), each with its bound params.
+
+    Both engines build exactly these; an unknown kind in `[link_weights]` is an error.
+    """
+    queries = link_queries()
+    for kind in config.link_weights:
+        if kind not in queries:
+            err = unknown("link kind in [link_weights]", kind, queries)
             raise err
-    overrides = _overrides(cfg)
+    given = overrides(config)
+    # a kind weighted 0 would not change any pair: skip its cost
+    return {kind: (q, q.bind(given.get(kind))) for kind, q in queries.items()
+            if config.link_weights.get(kind, 0) > 0}
+
+
+def build_links(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[str, int]:
+    """Replace `account_links` with the edges of every kind; return edges per kind."""
+    kinds = active_kinds(config)
     con.execute("DELETE FROM account_links")
     counts: dict[str, int] = {}
-    for kind, q in link_queries().items():
-        if weights.get(kind, 0) <= 0:
-            continue  # a kind weighted 0 would not change any pair: skip its cost
+    for kind, (q, bound) in kinds.items():
         body = q.sql.rstrip().rstrip(";")
         con.execute("INSERT INTO account_links SELECT src, dst, kind, value, weight, "
-                    f"to_json(evidence) FROM ({body}) WHERE weight > 0",
-                    q.bind(overrides.get(kind)))
+                    f"to_json(evidence) FROM ({body}) WHERE weight > 0", bound)
         counts[kind] = int(con.fetchall()[0][0])
     return counts
 
 
-def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.DataFrame:
+def pair_weights(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> pl.DataFrame:
     """Pairs whose combined weight reaches `min_pair_weight`: src, dst, weight, kinds.
 
     Combined weight = sum over kinds of kind weight x min(1, sum of that kind's edge weights),
@@ -172,17 +179,12 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
     `[gate] specific` (read from the `_hits` temp table of `scoring.detector_hits` when it
     exists); the kind list then ends with `shared_detector`.
     """
-    kw = cfg.get("link_weights", {})
-    temp_weights(con, "_kind_weight", "kind", kw)
+    weights_table(con, "_kind_weight", "kind", config.link_weights)
     con.execute("CREATE OR REPLACE TEMP TABLE _kind_group (kind VARCHAR, grp VARCHAR)")
-    rows = [{"k": k, "g": g} for g, kinds in cfg.get("link_groups", {}).items() for k in kinds]
+    rows = [{"k": k, "g": g} for g, kinds in config.link_groups.items() for k in kinds]
     if rows:
         con.executemany("INSERT INTO _kind_group VALUES ($k, $g)", rows)
-    threshold = float(cfg["campaigns"]["min_pair_weight"])
-    if threshold <= 0:
-        msg = f"[campaigns] min_pair_weight must be above 0; got {threshold!r}."
-        raise ParameterError(msg)
-    bonus = cfg.get("pair_bonus", {})
+    bonus = config.pair_bonus
     has_hits = bool(con.sql("select count(*) from duckdb_tables() "
                             "where table_name = '_hits' and temporary").fetchall()[0][0])
     hits = ("select account_id, detector, score from _hits" if has_hits else
@@ -211,24 +213,13 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
         from summed as s left join corroborated as c on c.src = s.src and c.dst = s.dst
         where s.weight + case when c.src is null then 0 else $bonus end >= $threshold
         order by s.src, s.dst
-    """, params={"threshold": threshold,
-                  "bonus": float(bonus.get("bonus", 0.0)),
-                  "bonus_floor": float(bonus.get("floor", 1.0)),
-                  "bonus_exclude": [str(g) for g in bonus.get("exclude", [])],
-                  "bonus_score": float(bonus.get("min_score", 1.0)),
-                  "specific": [str(d) for d in cfg.get("gate", {}).get("specific", [])]}).pl()
+    """, params={"threshold": config.campaigns.min_pair_weight,
+                  "bonus": bonus.bonus, "bonus_floor": bonus.floor,
+                  "bonus_exclude": list(bonus.exclude), "bonus_score": bonus.min_score,
+                  "specific": list(config.gate.specific)}).pl()
 
 
-def temp_weights(con: duckdb.DuckDBPyConnection, table: str, key: str,
-                 weights: dict[str, Any]) -> None:
-    """Create temp table `table` (key VARCHAR, w DOUBLE) from a config mapping (values bound)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({key} VARCHAR, w DOUBLE)")
-    if weights:
-        con.executemany(f"INSERT INTO {table} VALUES ($k, $w)",
-                        [{"k": k, "w": float(v)} for k, v in weights.items()])
-
-
-def communities(pairs: pl.DataFrame, cfg: dict[str, Any]) -> dict[str, str]:
+def communities(pairs: pl.DataFrame, config: RiskConfig) -> dict[str, str]:
     """Cut the pair graph into communities with Louvain; map account -> campaign id.
 
     Only communities of at least `min_accounts` accounts get an id. The id is
@@ -237,23 +228,23 @@ def communities(pairs: pl.DataFrame, cfg: dict[str, Any]) -> dict[str, str]:
 
     Example:
         >>> import polars as pl
+        >>> from workbench.config import RiskConfig
         >>> pairs = pl.DataFrame({"src": ["a", "b"], "dst": ["b", "c"], "weight": [1.0, 1.0]})
-        >>> cfg = {"campaigns": {"min_accounts": 2, "resolution": 1.0, "seed": 0}}
-        >>> sorted(set(communities(pairs, cfg).values()))
+        >>> sorted(set(communities(pairs, RiskConfig.load()).values()))
         ['cmp-86f7e437faa5']
     """
     import networkx as nx
 
-    camp = cfg["campaigns"]
+    camp = config.campaigns
     graph = nx.Graph()
     graph.add_weighted_edges_from(pairs.select("src", "dst", "weight").iter_rows())
     out: dict[str, str] = {}
     for component in nx.connected_components(graph):
         sub = graph.subgraph(sorted(component))
         parts = ([set(component)] if len(component) <= 2 else nx.community.louvain_communities(
-            sub, weight="weight", resolution=float(camp["resolution"]), seed=int(camp["seed"])))
+            sub, weight="weight", resolution=camp.resolution, seed=camp.seed))
         for part in parts:
-            if len(part) < int(camp["min_accounts"]):
+            if len(part) < camp.min_accounts:
                 continue
             cid = campaign_id(min(part))
             out.update(dict.fromkeys(part, cid))
@@ -270,7 +261,22 @@ def campaign_id(smallest_account: str) -> str:
     return "cmp-" + hashlib.sha1(smallest_account.encode()).hexdigest()[:12]
 
 
-def attach(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
+def write_membership(con: duckdb.DuckDBPyConnection, member: dict[str, str],
+                     pairs: pl.DataFrame) -> None:
+    """Temp tables `_member` (account_id, campaign_id) and `_pairs` (src, dst, weight)."""
+    import polars as pl
+
+    member_df = pl.DataFrame({"account_id": list(member), "campaign_id": list(member.values())},
+                             schema={"account_id": pl.String, "campaign_id": pl.String})
+    con.register("_member_df", member_df)
+    con.register("_pairs_df", pairs.select("src", "dst", "weight"))
+    con.execute("CREATE OR REPLACE TEMP TABLE _member AS SELECT * FROM _member_df")
+    con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_df")
+    con.unregister("_member_df")
+    con.unregister("_pairs_df")
+
+
+def attach(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> int:
     """Attach weak communities and lone accounts to the larger campaign they are tied to.
 
     A unit (a community of `_member`, or an account in none) too weak to be a campaign (median
@@ -286,7 +292,8 @@ def attach(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
     `scoring.detector_hits`, and the `_member` and `_pairs` temp tables. Returns the number of
     accounts that moved.
     """
-    threshold = float(cfg["campaigns"].get("attach", 0.0))
+    camp = config.campaigns
+    threshold = camp.attach
     if threshold <= 0:
         return 0
     con.execute(f"""
@@ -340,9 +347,8 @@ def attach(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
         join unit as u on u.unit_id = b.unit_id
         join ends as e on e.a = u.account_id
         join _member as m on m.account_id = e.b and m.campaign_id = b.campaign_id
-    """, {"threshold": threshold, "min_risk": float(cfg["campaigns"]["min_risk"]),
-          "kinds": [str(k) for k in cfg["campaigns"].get("attach_kinds", [])],
-          "share": float(cfg["campaigns"].get("attach_share", 0.5))})
+    """, {"threshold": threshold, "min_risk": camp.min_risk, "kinds": list(camp.attach_kinds),
+          "share": camp.attach_share})
     n = con.sql("select count(distinct account_id) from _attach_pairs").fetchall()[0][0]
     con.execute("DELETE FROM _member WHERE account_id IN (SELECT account_id FROM _attach_pairs)")
     con.execute("INSERT INTO _member SELECT DISTINCT account_id, campaign_id FROM _attach_pairs")

@@ -40,9 +40,9 @@ def _write(case: Case) -> duckdb.DuckDBPyConnection | None:
     """A short-lived write connection for a read-only file case; None means use case.connect."""
     if case.path is None or not case.read_only:
         return None
-    from workbench.case import _connect_file
+    from workbench.case import connect_file
 
-    return _connect_file(case.path, read_only=False, timeout=case.lock_timeout)
+    return connect_file(case.path, read_only=False, timeout=case.lock_timeout)
 
 
 def add_note(case: Case, entity_type: str, entity_id: str, note: str, tag: str | None = None,
