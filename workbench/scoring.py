@@ -4,8 +4,9 @@ The rule (weights in `workbench/data/risk.toml`, documented in docs/evaluation.m
 
 1. Each finding of the latest run of each detector reaches accounts: an `account` finding its
    own account; an `org`, `api_key`, `ip_prefix` or `payment_fingerprint` finding every account
-   behind that entity, its score damped by `[entity_share]`. Per account and detector the
-   strongest finding counts.
+   behind that entity, its score damped by `[entity_share]`; a `cohort` finding the member
+   accounts its evidence lists under `members`. Per account and detector the strongest
+   finding counts.
 2. Base risk is a noisy-OR: `1 - prod(1 - w_d * s_d)`, with `w_d` the detector's weight from
    its declared level (`[detector_levels]`) unless `[detector_weights]` overrides it.
 3. A campaign's strength is the median base risk of its members; a community weaker than
@@ -96,6 +97,11 @@ def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[st
             join (select distinct account_id, ip_prefix from requests) as p
                 on p.ip_prefix = f.entity_id
             where f.entity_type = 'ip_prefix'
+            union all by name
+            -- a cohort finding reaches the members its evidence names as taking part
+            select m.account_id, f.* from latest as f,
+                unnest(json_extract_string(f.evidence, '$.members[*]')) as m(account_id)
+            where f.entity_type = 'cohort'
         ),
         weighted as (
             select
