@@ -118,7 +118,7 @@ class RiskConfig:
     detector_weights: Mapping[str, float] = field(default_factory=dict)
     link_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     link_params: Mapping[str, Any] = field(default_factory=dict)
-    source: str = ""
+    source: str = field(default="", compare=False)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RiskConfig:

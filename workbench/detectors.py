@@ -125,7 +125,7 @@ from (
 ) as d"""
 
 
-def _stage_one(con: duckdb.DuckDBPyConnection, det: Detector, bound: dict[str, Any],
+def stage_one(con: duckdb.DuckDBPyConnection, det: Detector, bound: dict[str, Any],
                run: Run) -> tuple[str, str, int]:
     import duckdb
 
@@ -160,7 +160,7 @@ def stage(con: duckdb.DuckDBPyConnection, chosen: Plan, run: Run, progress: bool
     rows = []
     for det, bound in chosen:
         t0 = time.perf_counter()
-        status, message, n = _stage_one(con, det, bound, run)
+        status, message, n = stage_one(con, det, bound, run)
         if strict and status == "error":
             msg = (f"Detector {det.name} failed inside the run's transaction, so the run was "
                    f"rolled back and the case keeps its previous results: {message}")
@@ -184,7 +184,7 @@ def runs_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     """`detector_runs` rows as a DataFrame with the table's types."""
     import polars as pl
 
-    schema = {"run_id": pl.String, "detector": pl.String, "detector_id": pl.String,
+    schema: dict[str, Any] = {"run_id": pl.String, "detector": pl.String, "detector_id": pl.String,
               "version": pl.String, "params": pl.String, "status": pl.String,
               "message": pl.String, "rows": pl.Int64, "elapsed_ms": pl.Float64,
               "ran_at": pl.Datetime("us", "UTC")}

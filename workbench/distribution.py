@@ -8,7 +8,7 @@ same sample size give. Here:
 - **Embedding**: `wordllama` (256 dimensions, weights and tokenizer shipped in its wheel, so it
   runs offline), mean-pooled over the first `max_tokens` tokens; or, when it is not installed
   or `[distribution] embedding = "hashing"`, hashed character n-grams with TF-IDF and SVD from
-  scikit-learn (the lexical fallback).
+  scikit-learn (the lexical fallback, fitted on each run's own samples).
 - **Samples**: at most `per_account` prompts of each account (the same ones on every run: the
   lowest hashes of their request ids), at most `per_cohort` of each cohort spread over its
   members, and a population sample of `reference` prompts drawn evenly over accounts, so that a
@@ -116,7 +116,7 @@ def _hashing(texts: list[str]) -> np.ndarray:
         raise MissingDependencyError(msg) from None
     if not texts:
         return np.zeros((0, 64), np.float32)
-    grams = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2**18,
+    grams = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2**16,
                               alternate_sign=False).transform(texts)
     tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(grams)
     dims = max(1, min(64, tfidf.shape[0] - 1, tfidf.shape[1] - 1))
@@ -137,10 +137,16 @@ class Kernel:
         self.b = rng.uniform(0, 2 * np.pi, features).astype(np.float32)
         self.scale = np.float32(np.sqrt(2 / features))
         phi = self.map(reference)
-        self.mu_y = phi.mean(0)
-        n = len(phi)
-        self.k_yy = float((phi.sum(0) @ phi.sum(0) - (phi * phi).sum()) / (n * (n - 1)))
-        self.reference_phi = phi
+        # half of the population sample stands for the population, the other half is the pool
+        # the null draws come from: a draw from the same half as the mean would sit closer to
+        # it than any real entity's sample does, and the null would be too lenient
+        order = rng.permutation(len(phi))
+        mean_half, pool_half = phi[order[::2]], phi[order[1::2]]
+        self.mu_y = mean_half.mean(0)
+        n = len(mean_half)
+        s = mean_half.sum(0)
+        self.k_yy = float((s @ s - (mean_half * mean_half).sum()) / (n * (n - 1)))
+        self.reference_phi = pool_half
 
     def map(self, x: np.ndarray) -> np.ndarray:
         return self.scale * np.cos(x @ self.w + self.b)
@@ -239,12 +245,15 @@ def _test(con: duckdb.DuckDBPyConnection, entity_type: str, groups: dict[str, li
     reference = _reference(con, rules)
     if len(reference) < 2 * rules.min_prompts:
         return 0
-    kernel = Kernel(embed(reference), rules.features, seed=rules.seed)
     names = [g for g, texts in groups.items() if len(texts) >= rules.min_prompts]
     if not names:
         return 0
     flat = [t for g in names for t in groups[g]]
-    vectors = kernel.map(embed(flat))
+    # one call, so that an embedding fitted on its input (the hashing fallback's SVD) puts the
+    # population and the entities in the same space
+    vectors = embed(reference + flat)
+    kernel = Kernel(vectors[:len(reference)], rules.features, seed=rules.seed)
+    vectors = kernel.map(vectors[len(reference):])
     out, at = [], 0
     for g in names:
         n = len(groups[g])

@@ -192,6 +192,8 @@ def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
                     written += n
                     runs = _concat(runs, cohort_runs)
     rollups.build_rollups(case)  # the trace's actor_requests, from the new leads
+    case.audit("detect", run_id=run.id, engine=engine, detectors=len(chosen), linked=link,
+               findings=written)
     return DetectReport(run.id, runs, written, link, eng.notes, summary)
 
 
@@ -235,6 +237,7 @@ def link(case: Case, config: RiskConfig | str | Path | None = None) -> dict[str,
     with case.connect(write=True) as con, _transaction(con):
         summary = _link_and_score(con, DuckDBEngine(), cfg, cohort_plan, detectors.Run.new())
     rollups.build_rollups(case)
+    case.audit("link", config=cfg.source, campaigns=summary["campaigns"])
     summary.pop("cohort_runs")
     summary.pop("cohort_findings")
     return summary

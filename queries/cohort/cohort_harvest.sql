@@ -22,7 +22,7 @@
 -- param: min_lift float 3.0 The cohort's share must be at least this multiple of the population's
 -- param: full_share float 0.3 Pooled harvesting share at which the share part of the score reaches 1
 -- param: min_participation float 0.5 Share of the members with prompts that must each send harvesting prompts at twice the population's rate or more
--- param: trim_share float 0.05 The most flagged accounts (this share) are left out of the population's rate
+-- param: trim_share float 0.25 The most flagged accounts (this share) are left out of the population's rate (campaign accounts can be a fifth of all)
 with ranked as (
     select account_id, text_requests, harvest_n,
            percent_rank() over (order by harvest_n * 1.0 / greatest(text_requests, 1))
