@@ -19,7 +19,7 @@ def test_shipped_config_loads_typed_and_once() -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "error", "match"), [
-    ("[gate]", "[gaet]", UnknownNameError, "Did you mean gate"),
+    ("\n[gate]\n", "\n[gaet]\n", UnknownNameError, "Did you mean gate"),
     ("min_tie = ", "min_ties = ", UnknownNameError, "Did you mean min_tie"),
     ("cap = 0.69", "cap = 'high'", ParameterError, "gate.cap must be a number"),
     ("min_accounts = 2 ", "min_accounts = 2.5 ", ParameterError, "must be an integer"),

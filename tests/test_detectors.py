@@ -58,11 +58,14 @@ def test_run_returns_fixture_rows_and_params_change_them(case: wb.Case) -> None:
 def test_agentic_harvesting_needs_headless_peers_for_high(case: wb.Case) -> None:
     load_fixture(case, FIXTURES / "agentic_harvesting")
     scores = dict(run_detector(case, "agentic_harvesting").select("entity_id", "score").iter_rows())
-    # a, b, c share a /24; c and d another; a and d a card: a and c have 3 headless peers
-    # (full_peers), b and d 2; the solo developer none, and one org's two pipelines none either
+    # a, b, c share a /24; c, d and the camouflaged account another; a and d a card: a, c and
+    # d have 3 or more headless peers (full_peers), b and the camouflaged account 2; the solo
+    # developer none, and one org's two pipelines none either. The camouflaged account's
+    # ordinary chat (with a system prompt and end users) does not hide its 60 agent requests.
     assert {k: round(v, 2) for k, v in scores.items()} == {
-        "pos_fleet_a": 1.0, "pos_fleet_b": 0.83, "pos_fleet_c": 1.0, "pos_fleet_d": 0.83,
-        "neg_solo_dev": 0.5, "neg_pipeline_a": 0.5, "neg_pipeline_b": 0.5}
+        "pos_fleet_a": 1.0, "pos_fleet_b": 0.83, "pos_fleet_c": 1.0, "pos_fleet_d": 1.0,
+        "pos_camouflaged": 0.83, "neg_solo_dev": 0.5, "neg_pipeline_a": 0.5,
+        "neg_pipeline_b": 0.5}
     # metadata-only logs keep no system prompt: the agent product is still excluded by its
     # end users, and nothing else changes
     case.execute("update requests set system_hash = null")

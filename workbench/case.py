@@ -187,6 +187,7 @@ class Case:
 def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # TimeZone needs ICU, which is only loaded once a connection exists.
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # a library never draws on the terminal
     return con
 
 

@@ -9,7 +9,8 @@ both rebuilt on every run of the pipeline:
   `requests` joined to `features` (`sql/cohorts/profiles.sql`);
 - `cohorts`: which accounts share what (`sql/cohorts/members.sql`): a linking community, an
   org, a payment fingerprint, an IP prefix that carries a real share of an account's traffic,
-  an access path with its client fingerprint, a sign-up day on one path and email domain.
+  an access path with its client fingerprint, a sign-up burst on one path and email domain, a
+  set of tools (one agent harness, whatever path carries it).
   Cohorts smaller than `[cohorts] min_accounts` or larger than `max_accounts` (hubs) are left
   out.
 
@@ -36,8 +37,10 @@ _NO_MEMBERS = "(select ''::VARCHAR as account_id, ''::VARCHAR as campaign_id lim
 
 def build_profiles(con: duckdb.DuckDBPyConnection) -> int:
     """Replace `account_profiles` from `requests` and `features`; return its rows."""
+    # derived, so recreated rather than emptied: a case made by an older version gets the
+    # current columns
+    con.execute("DROP TABLE IF EXISTS account_profiles")
     con.execute(ACCOUNT_PROFILES.ddl())
-    con.execute("DELETE FROM account_profiles")
     row = con.execute("INSERT INTO account_profiles BY NAME "
                       + (SQL / "profiles.sql").read_text()).fetchone()
     return int(row[0]) if row else 0
@@ -60,10 +63,11 @@ def build_cohorts(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> int:
     has_member = bool(con.sql("select count(*) from duckdb_tables() "
                               "where table_name = '_member' and temporary").fetchall()[0][0])
     member = "_member" if has_member else _NO_MEMBERS
+    con.execute("DROP TABLE IF EXISTS cohorts")
     con.execute(COHORTS.ddl())
-    con.execute("DELETE FROM cohorts")
     sql = (SQL / "members.sql").read_text().replace("{member}", member)  # our own SQL
     con.execute("INSERT INTO cohorts BY NAME " + sql,
                 {"min_accounts": rules.min_accounts, "max_accounts": rules.max_accounts,
-                 "prefix_share": rules.prefix_share, "kinds": list(rules.kinds)})
+                 "prefix_share": rules.prefix_share, "kinds": list(rules.kinds),
+                 "signup_hours": rules.signup_hours})
     return int(con.sql("select count(distinct cohort_id) from cohorts").fetchall()[0][0])

@@ -61,6 +61,7 @@ class CampaignRules:
     attach: float
     attach_share: float
     attach_kinds: tuple[str, ...]
+    merge_tie: float
     min_risk: float
     lift: float
     tie_full: float
@@ -76,6 +77,11 @@ class CohortRules:
     min_accounts: int
     max_accounts: int
     prefix_share: float
+    signup_hours: int
+    link_detectors: tuple[str, ...]
+    link_kinds: tuple[str, ...]
+    link_min_score: float
+    neighbours: int
 
 
 @dataclass(frozen=True)

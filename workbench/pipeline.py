@@ -255,11 +255,19 @@ def _link_and_score(con: duckdb.DuckDBPyConnection, eng: Engine, config: RiskCon
     member = linking.communities(pairs, config)
     linking.write_membership(con, member, pairs)       # _member, _pairs
     attached = linking.attach(con, config)             # reads _base
-    cohort_runs, cohort_findings, n_cohorts = None, 0, 0
+    cohort_runs, cohort_findings, n_cohorts, cohort_edges = None, 0, 0, 0
     if cohort_plan:
         cohort_runs, cohort_findings, n_cohorts = _cohort_phase(con, config, cohort_plan, run,
                                                                 progress)
         unmapped = scoring.detector_hits(con, config)  # again, with the cohort findings
+        cohort_edges = linking.cohort_links(con, config)
+        if cohort_edges:  # the groups the cohort detectors found hold their members together
+            pairs = linking.pair_weights(con, config)
+            member = linking.communities(pairs, config)
+    member = linking.merge_communities(con, member, config)  # one operation, one campaign
+    linking.write_membership(con, member, pairs)
+    attached = linking.attach(con, config)
+    links[linking.COHORT_KIND] = cohort_edges
     scoring.write_leads(con, config)
     levels = dict(con.sql("select level, count(*) from leads group by 1").fetchall())
     n_campaigns = con.sql("select count(*) from campaigns").fetchall()[0][0]

@@ -252,6 +252,8 @@ ACCOUNT_PROFILES = _t("account_profiles", "One row per account that sent request
     ("templates", "BIGINT", "Distinct prompt templates."),
     ("capabilities", "BIGINT", "Distinct capability families."),
     ("tool_n", "BIGINT", "Requests carrying tool definitions."),
+    ("headless_tool_n", "BIGINT", "Requests carrying tool definitions with no end user declared "
+                                  "and no system prompt."),
     ("thinking_n", "BIGINT", "Requests with extended thinking or a reasoning effort set."),
     ("long_output_n", "BIGINT", "Requests asking for a long output: max_tokens or thinking "
                                 "budget at or above 8,000, or reasoning tokens returned."),
@@ -260,6 +262,8 @@ ACCOUNT_PROFILES = _t("account_profiles", "One row per account that sent request
     ("reasoning_tokens", "BIGINT", "Reasoning tokens billed."),
     ("access_path", "VARCHAR", "Most used access path."),
     ("user_agent", "VARCHAR", "Most used user agent (adversary-controlled)."),
+    ("tool_set", "VARCHAR", "Most used set of two or more tools, names sorted and joined by "
+                            "commas (adversary-controlled)."),
 ], pk=("account_id",), derived=True)
 
 COHORTS = _t("cohorts", "Groups of accounts tied by one shared value or by linking: what the "
@@ -267,7 +271,7 @@ COHORTS = _t("cohorts", "Groups of accounts tied by one shared value or by linki
              "after linking.", [
     ("cohort_id", "VARCHAR", "`kind:value`, e.g. `community:cmp-…`, `payment:…` "
                              "(adversary-influenced)."),
-    ("kind", "VARCHAR", "community, org, payment, ip_prefix, client, signup."),
+    ("kind", "VARCHAR", "community, org, payment, ip_prefix, client, signup, tools."),
     ("value", "VARCHAR", "The shared value, or the community's id (adversary-influenced)."),
     ("account_id", "VARCHAR", "A member account."),
     ("members", "INTEGER", "Accounts in the cohort."),

@@ -16,7 +16,8 @@ The rule (weights in `workbench/data/risk.toml`, documented in docs/evaluation.m
 4. Gate: an account whose own noisy-OR over the `[gate] specific` detectors is below
    `min_specific`, and which is not tied (tie >= `min_tie`) to a campaign whose median noisy-OR
    over the specific and `coordination` detectors reaches `min_specific`, has its risk capped
-   at `cap` (below high): generic detectors alone never make a high lead.
+   at `cap` (below high): generic detectors alone never make a high lead. Coordination counts
+   only in a campaign of more than one organisation (one customer's fleet runs in lockstep).
 5. The level is the highest of `[levels]` the risk reaches.
 """
 
@@ -158,9 +159,14 @@ def write_leads(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> None:
     con.execute("DELETE FROM campaigns")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _strength AS
+        -- coordination counts toward a campaign's specific strength only when the campaign
+        -- spans organisations: one customer's own fleet runs in lockstep by design
         select m.campaign_id, count(*) as n, median(coalesce(b.base, 0)) as strength,
-               quantile_cont(coalesce(b.group_spec, 0), $spec_q) as spec_strength
+               case when count(distinct coalesce(a.org_id, m.account_id)) > 1
+                    then quantile_cont(coalesce(b.group_spec, 0), $spec_q)
+                    else quantile_cont(coalesce(b.spec, 0), $spec_q) end as spec_strength
         from _member as m left join _base as b using (account_id)
+        left join accounts as a on a.account_id = m.account_id
         group by m.campaign_id
         having count(*) >= $min_accounts and median(coalesce(b.base, 0)) >= $min_risk
     """, {"min_accounts": camp.min_accounts, "min_risk": camp.min_risk,

@@ -6,14 +6,16 @@
 -- description: Detects cohorts (a linking community, or accounts sharing a payment method, an IP
 --   prefix, a client, an org or a sign-up day) whose accounts each work hard for a short part of
 --   the cohort's life and are replaced as others stop: many accounts per concurrently active
---   seat, most of them short-lived, born in waves or right after another member's last request.
+--   seat, most of them short-lived, born right after another member's last request more often
+--   than chance gives (and, more so, in waves).
 --   This is how an operation must behave when its accounts are banned ("when one account is
 --   banned, a new one takes its place"); it needs no prompt text.
 -- entity: cohort
 -- tags: atlas.aml.t0021, atlas.aml.t0024.002
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (hydra cluster architectures: when one account is banned, a new one takes its place)
 -- references: Google Threat Intelligence, distillation and model extraction report, Feb 2026 (rotating accounts to keep extraction going)
--- falsepositives: A team rotating free-trial accounts by hand (rarely in waves or within hours of each other's end)
+-- falsepositives: A team rotating free-trial accounts by hand (rarely within hours of each other's end)
+-- falsepositives: A hackathon's accounts, signed up together and dropped together (no replacement, so no finding)
 -- falsepositives: A classroom's accounts that stop at the end of a course (long-lived, so their turnover stays near one)
 -- portable: true
 -- requires: cohorts
@@ -22,7 +24,7 @@
 -- param: min_turnover float 2.0 Members per concurrently active seat (members x span / summed lifetimes) at which churn starts to count
 -- param: full_turnover float 4.0 Turnover at which the churn part of the score reaches 1
 -- param: wave_hours int 6 Members born within this many hours of two other members were born in a wave
--- param: replace_hours int 24 A member born within this many hours after another member's last request replaced it
+-- param: replace_hours int 6 A member born within this many hours after another member's last request replaced it
 -- param: min_short int 3 Short-lived members a cohort needs
 with pop as (
     -- how hard an ordinary account works: the median of requests per active day
@@ -122,8 +124,10 @@ parts as (
 ),
 final as (
     select 'cohort' as entity_type, cohort_id as entity_id,
-           round(churn_part * least(1.0, short_share / 0.5)
-                 * least(1.0, greatest(wave_share, 2 * replace_excess)), 4) as score,
+           -- replacement beyond chance is the core (a one-off burst of short-lived accounts,
+           -- a hackathon, replaces no one); born in waves adds to it
+           round(churn_part * least(1.0, short_share / 0.5) * least(1.0, 2 * replace_excess)
+                 * (0.5 + 0.5 * wave_share), 4) as score,
            {'kind': kind, 'value': value, 'members_with_traffic': n,
             'turnover': round(turnover, 2), 'short_lived_busy_share': round(short_share, 3),
             'wave_born_share': round(wave_share, 3), 'replacements': replacements,
@@ -131,6 +135,6 @@ final as (
             'span_days': round(span_s / 86400, 1), 'members': members} as evidence,
            c0 as first_seen, c1 as last_seen
     from parts
-    where churn_part * least(1.0, greatest(wave_share, 2 * replace_excess)) > 0
+    where churn_part * replace_excess > 0
 )
 select entity_type, entity_id, score, evidence, first_seen, last_seen from final

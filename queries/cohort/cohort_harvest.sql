@@ -4,8 +4,8 @@
 -- status: experimental
 -- level: high
 -- description: Detects cohorts whose pooled traffic carries harvesting prompts (chain-of-thought
---   elicitation, grading rubrics, trace coercion, sensitive rewrites) far more often than the
---   population's, tested as a binomial excess over the population's rate, when most members take
+--   elicitation, trace coercion, sensitive rewrites; grading rubrics are counted but do not
+--   qualify, as every LLM-as-judge pipeline sends them) far more often than the population's, tested as a binomial excess over the population's rate, when most members take
 --   part: an operation that keeps every account below the per-account thresholds, or mixes
 --   ordinary chat in as camouflage, still shows as a group.
 -- entity: cohort
@@ -13,7 +13,7 @@
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (hydra networks mixing distillation traffic with unrelated requests)
 -- references: OpenAI, report on distillation of its models by competitors, Feb 2026
 -- falsepositives: A classroom whose homework asks for worked solutions (a modest excess; homework prompts rarely ask for the reasoning itself)
--- falsepositives: An evaluation team's accounts running judge templates (they fire once per run, so their excess is in bursts)
+-- falsepositives: An evaluation team's accounts running chain-of-thought suites (benchmarks repeat; their prompts are few)
 -- portable: true
 -- requires: cohorts, features
 -- param: min_members int 3 Members that send prompts a cohort needs
@@ -24,9 +24,9 @@
 -- param: min_participation float 0.5 Share of the members with prompts that must each send harvesting prompts at twice the population's rate or more
 -- param: trim_share float 0.25 The most flagged accounts (this share) are left out of the population's rate (campaign accounts can be a fifth of all)
 with ranked as (
-    select account_id, text_requests, harvest_n,
-           percent_rank() over (order by harvest_n * 1.0 / greatest(text_requests, 1))
-               as share_rank
+    select account_id, text_requests, cot_n + sensitive_n + coercion_n as harvest_n,
+           percent_rank() over (order by (cot_n + sensitive_n + coercion_n) * 1.0
+                                         / greatest(text_requests, 1)) as share_rank
     from account_profiles
     where text_requests > 0
 ),
@@ -38,7 +38,8 @@ pop as (
     where share_rank <= 1 - $trim_share
 ),
 m as (
-    select c.cohort_id, c.kind, c.value, p.account_id, p.text_requests, p.harvest_n,
+    select c.cohort_id, c.kind, c.value, p.account_id, p.text_requests,
+           p.cot_n + p.sensitive_n + p.coercion_n as harvest_n,
            p.cot_n, p.rubric_n, p.sensitive_n, p.coercion_n, p.first_seen, p.last_seen
     from cohorts as c
     join account_profiles as p using (account_id)

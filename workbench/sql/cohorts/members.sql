@@ -3,7 +3,7 @@
 -- keeps between $min_accounts and $max_accounts member accounts that sent requests: smaller
 -- is no group, larger is a hub (a campus NAT, a cloud region, a stock SDK) that ties nothing.
 with active as (
-    select account_id, access_path, user_agent, requests from account_profiles
+    select account_id, access_path, user_agent, tool_set, requests from account_profiles
 ),
 prefix_use as (
     -- an account belongs to a prefix's cohort when a real share of its traffic came from it
@@ -21,8 +21,11 @@ tied as (
     select 'payment', a.payment_fingerprint, a.account_id from accounts as a
     where a.payment_fingerprint is not null and a.payment_fingerprint <> ''
     union all
+    -- a sign-up burst: one path and email domain within $signup_hours (a whole day of one
+    -- free-mail domain's sign-ups would be a crowd of strangers)
     select 'signup', coalesce(a.signup_path, '?') || '|' || coalesce(a.email_domain, '?') || '|'
-               || strftime(a.created_at, '%Y-%m-%d'), a.account_id
+               || strftime(time_bucket(to_hours($signup_hours), a.created_at),
+                           '%Y-%m-%dT%H:%M'), a.account_id
     from accounts as a
     where a.created_at is not null
     union all
@@ -32,6 +35,9 @@ tied as (
     union all
     select 'client', coalesce(access_path, '?') || '|' || coalesce(user_agent, '?'), account_id
     from active
+    union all
+    -- one agent harness: the same set of tools, whatever path or client carries it
+    select 'tools', tool_set, account_id from active where tool_set is not null
 ),
 members as (
     select distinct t.kind, t.value, t.account_id

@@ -2,6 +2,9 @@
 -- Written into account_profiles by workbench.cohorts.build_profiles.
 with r as (
     select r.account_id, r.ts, r.access_path, r.user_agent, r.tool_count, r.thinking_mode,
+           r.end_user_id, r.system_hash,
+           case when coalesce(array_length(r.tool_names), 0) >= 2
+                then array_to_string(list_sort(r.tool_names), ',') end as tool_set,
            r.thinking_budget, r.max_tokens, r.input_tokens, r.output_tokens, r.reasoning_tokens,
            f.prompt_norm is not null as has_text, f.template_id, f.capability,
            coalesce(f.cot_flag, false) as cot, coalesce(f.rubric_flag, false) as rubric,
@@ -28,6 +31,8 @@ final as (
         count(distinct template_id) as templates,
         count(distinct capability) as capabilities,
         count(*) filter (where coalesce(tool_count, 0) > 0) as tool_n,
+        count(*) filter (where coalesce(tool_count, 0) > 0 and end_user_id is null
+                           and system_hash is null) as headless_tool_n,
         count(*) filter (where thinking_mode is not null
                            and lower(thinking_mode) not in ('disabled', 'none', 'off', 'minimal')
                         ) as thinking_n,
@@ -38,7 +43,8 @@ final as (
         coalesce(sum(output_tokens), 0) as output_tokens,
         coalesce(sum(reasoning_tokens), 0) as reasoning_tokens,
         mode(access_path) as access_path,
-        mode(user_agent) as user_agent
+        mode(user_agent) as user_agent,
+        mode(tool_set) as tool_set
     from r
     group by account_id
 )
