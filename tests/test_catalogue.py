@@ -83,7 +83,7 @@ def load_fixture(case: wb.Case, directory: Path) -> None:
     feature_cols = set(FEATURES.column_names) - {"request_id"}
     with case.connect(write=True) as con:
         for table in ("requests", "accounts", "model_releases", "cohorts",
-                      "distribution_tests"):
+                      "distribution_tests", "findings"):
             path = directory / f"{table}.jsonl"
             if not path.exists():
                 continue

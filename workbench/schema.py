@@ -255,8 +255,9 @@ ACCOUNT_PROFILES = _t("account_profiles", "One row per account that sent request
     ("headless_tool_n", "BIGINT", "Requests carrying tool definitions with no end user declared "
                                   "and no system prompt."),
     ("thinking_n", "BIGINT", "Requests with extended thinking or a reasoning effort set."),
-    ("long_output_n", "BIGINT", "Requests asking for a long output: max_tokens or thinking "
-                                "budget at or above 8,000, or reasoning tokens returned."),
+    ("long_output_n", "BIGINT", "Requests asking for or getting a long output: max_tokens or "
+                                "thinking budget at or above 8,000, reasoning tokens returned, "
+                                "or output tokens beyond the case's 90th percentile."),
     ("input_tokens", "BIGINT", "Input tokens billed."),
     ("output_tokens", "BIGINT", "Output tokens billed."),
     ("reasoning_tokens", "BIGINT", "Reasoning tokens billed."),

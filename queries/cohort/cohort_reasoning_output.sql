@@ -5,7 +5,8 @@
 -- level: high
 -- description: Detects cohorts whose pooled traffic asks for long reasoning outputs (extended
 --   thinking or a reasoning effort, thinking budgets or max_tokens of 8,000 and more, reasoning
---   tokens returned) far more often than the population, persistently and with most members
+--   tokens returned, outputs longer than nine in ten of the case's) far more often than the
+--   population, persistently and with most members
 --   taking part: harvesting reasoning needs the longest traces the model gives, hour after hour.
 --   It needs no prompt text, so it works on metadata-only logs.
 -- entity: cohort

@@ -1,11 +1,17 @@
 -- The per-account totals cohort detectors pool: one pass over requests joined to features.
 -- Written into account_profiles by workbench.cohorts.build_profiles.
-with r as (
+with long_cut as (
+    -- a long output, whatever the settings asked for: beyond nine in ten of the case's outputs
+    select coalesce(quantile_disc(output_tokens, 0.9), 1e18) as p90
+    from requests where output_tokens is not null
+),
+r as (
     select r.account_id, r.ts, r.access_path, r.user_agent, r.tool_count, r.thinking_mode,
            r.end_user_id, r.system_hash,
            case when coalesce(array_length(r.tool_names), 0) >= 2
                 then array_to_string(list_sort(r.tool_names), ',') end as tool_set,
            r.thinking_budget, r.max_tokens, r.input_tokens, r.output_tokens, r.reasoning_tokens,
+           coalesce(r.output_tokens, 0) >= (select p90 from long_cut) as long_output,
            f.prompt_norm is not null as has_text, f.template_id, f.capability,
            coalesce(f.cot_flag, false) as cot, coalesce(f.rubric_flag, false) as rubric,
            coalesce(f.sensitive_flag, false) as sensitive,
@@ -38,7 +44,8 @@ final as (
                         ) as thinking_n,
         count(*) filter (where coalesce(max_tokens, 0) >= 8000
                            or coalesce(thinking_budget, 0) >= 8000
-                           or coalesce(reasoning_tokens, 0) > 0) as long_output_n,
+                           or coalesce(reasoning_tokens, 0) > 0 or long_output)
+            as long_output_n,
         coalesce(sum(input_tokens), 0) as input_tokens,
         coalesce(sum(output_tokens), 0) as output_tokens,
         coalesce(sum(reasoning_tokens), 0) as reasoning_tokens,
