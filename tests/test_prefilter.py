@@ -36,6 +36,12 @@ GOLDEN = Path(__file__).parent / "fixtures" / "features_golden.jsonl"
     (r"\b(?:you|i|me)\b", None),  # literals shorter than MIN_BYTES filter nothing
     (r"(?:a|\w+)bc", None),  # an alternative without literal: none for the whole
     (r"x{0,3}", None),  # may match the empty string
+    # Rust syntax Python would misread: no literals, the pattern runs everywhere
+    (r"(?i)chain of thought", None),
+    (r"[[:alpha:]]+ thought", None),
+    (r"[\w--\d]+ thought", None),
+    (r"\pL+ thought", None),
+    (r"\b{start}thought", None),
 ])
 def test_required_literals(pattern: str, literals: set[str] | None) -> None:
     got = required_literals(pattern)

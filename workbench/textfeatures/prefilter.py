@@ -32,8 +32,19 @@ _BIG = "\u0100-\uffff"  # stands for a Unicode property class: large, hence no l
 _Lits = frozenset[str]
 
 
+# Rust syntax Python would read differently (inline flags such as (?i), \pL, \b{start},
+# nested classes and class set operations): such a pattern gets no literals and runs unfiltered
+_RUST_ONLY = re.compile(r"\(\?[a-zA-Z-]+[):]|\\[pP][^{]|\\[bB]\{")
+
+
 def _translate(pattern: str) -> str:
-    """Rust regex syntax to Python's, as far as literals go: `\\x{..}` and `\\p{..}` differ."""
+    """Rust regex syntax to Python's, as far as literals go: `\\x{..}` and `\\p{..}` differ.
+
+    Raises ValueError on syntax the two read differently.
+    """
+    if _RUST_ONLY.search(pattern):
+        msg = f"Rust-only syntax in {pattern!r}"
+        raise ValueError(msg)
     pattern = re.sub(r"\\x\{([0-9A-Fa-f]+)\}",
                      lambda m: f"\\U{int(m.group(1), 16):08x}", pattern)
     out: list[str] = []
@@ -48,6 +59,9 @@ def _translate(pattern: str) -> str:
             out.append(pattern[i:i + 2])
             i += 2
             continue
+        if in_class and (ch == "[" or pattern[i:i + 2] in ("&&", "--", "~~")):
+            msg = f"nested class or class set operation in {pattern!r}"
+            raise ValueError(msg)
         if ch == "[" and not in_class:
             in_class = True
             out.append(ch)
