@@ -117,10 +117,11 @@ def test_detect_writes_findings_and_runs(quiet_case: wb.Case) -> None:
     assert found["detector_id"][0] == detectors()["cot_elicitation"].id
     assert json.loads(found["evidence"][0])["flagged"] == 60
     assert quiet_case.count("detector_runs") == 2
-    # a second run replaces that detector's findings and appends to the run history
+    # a second run replaces that detector's findings and appends to the run history; at the
+    # default full_hours the one-hour burst scores in proportion to its hours: low
     wb.detect(quiet_case, only="cot_elicitation", link=False)
     assert quiet_case.sql("select level from findings where entity_id = 'neg_eval'")[
-        "level"].to_list() == ["medium"]
+        "level"].to_list() == ["low"]
     assert quiet_case.count("findings") == 2
     assert quiet_case.count("detector_runs") == 3
 

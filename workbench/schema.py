@@ -245,6 +245,8 @@ ACCOUNT_PROFILES = _t("account_profiles", "One row per account that sent request
     ("text_requests", "BIGINT", "Requests with text features (prompt text retained)."),
     ("harvest_n", "BIGINT", "Requests with any harvesting text flag (cot, rubric, sensitive, "
                             "coercion)."),
+    ("harvest_distinct", "BIGINT", "Distinct prompts among the requests with cot, sensitive or "
+                                   "coercion flags (a benchmark rerun repeats them)."),
     ("cot_n", "BIGINT", "Requests with cot_flag."),
     ("rubric_n", "BIGINT", "Requests with rubric_flag."),
     ("sensitive_n", "BIGINT", "Requests with sensitive_flag."),

@@ -3,11 +3,13 @@
 -- title: Harvesting prompts pooled over a cohort
 -- status: experimental
 -- level: high
--- description: Detects cohorts whose pooled traffic carries harvesting prompts (chain-of-thought
+-- description: Detects cohorts of shared control (a linking community, an org, a card, an exit
+--   prefix, a sign-up burst) whose pooled traffic carries harvesting prompts (chain-of-thought
 --   elicitation, trace coercion, sensitive rewrites; grading rubrics are counted but do not
---   qualify, as every LLM-as-judge pipeline sends them) far more often than the population's, tested as a binomial excess over the population's rate, when most members take
---   part: an operation that keeps every account below the per-account thresholds, or mixes
---   ordinary chat in as camouflage, still shows as a group.
+--   qualify, as every LLM-as-judge pipeline sends them) far more often than the population's,
+--   tested as a binomial excess over the population's rate, persistently, when most members
+--   take part: an operation that keeps every account below the per-account thresholds, or
+--   mixes ordinary chat in as camouflage, still shows as a group.
 -- entity: cohort
 -- tags: atlas.aml.t0024.002, atlas.aml.t0040
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (hydra networks mixing distillation traffic with unrelated requests)
@@ -22,6 +24,7 @@
 -- param: min_lift float 3.0 The cohort's share must be at least this multiple of the population's
 -- param: full_share float 0.3 Pooled harvesting share at which the share part of the score reaches 1
 -- param: min_participation float 0.5 Share of the members with prompts that must each send harvesting prompts at twice the population's rate or more
+-- param: full_hours int 24 Mean active hours per member at which persistence is full (a benchmark team's runs are bursts)
 -- param: trim_share float 0.25 The most flagged accounts (this share) are left out of the population's rate (campaign accounts can be a fifth of all)
 with ranked as (
     select account_id, text_requests, cot_n + sensitive_n + coercion_n as harvest_n,
@@ -39,15 +42,19 @@ pop as (
 ),
 m as (
     select c.cohort_id, c.kind, c.value, p.account_id, p.text_requests,
-           p.cot_n + p.sensitive_n + p.coercion_n as harvest_n,
+           p.cot_n + p.sensitive_n + p.coercion_n as harvest_n, p.harvest_distinct,
+           p.active_hours,
            p.cot_n, p.rubric_n, p.sensitive_n, p.coercion_n, p.first_seen, p.last_seen
     from cohorts as c
     join account_profiles as p using (account_id)
-    where p.text_requests > 0
+    -- cohorts of shared control: many teams run one public harness or SDK (a client or tool
+    -- set), and pooling their benchmark prompts says nothing about any of them
+    where p.text_requests > 0 and c.kind in ('community', 'org', 'payment', 'ip_prefix', 'signup')
 ),
 pooled as (
     select m.cohort_id, any_value(m.kind) as kind, any_value(m.value) as value,
            count(*) as members, sum(m.text_requests) as n, sum(m.harvest_n) as k,
+           sum(m.harvest_distinct) as k_distinct, avg(m.active_hours) as hours,
            sum(m.cot_n) as cot, sum(m.rubric_n) as rubric, sum(m.sensitive_n) as sensitive,
            sum(m.coercion_n) as coercion, min(m.first_seen) as first_seen,
            max(m.last_seen) as last_seen, any_value(p.p0) as p0,
@@ -70,11 +77,13 @@ tested as (
 final as (
     select 'cohort' as entity_type, cohort_id as entity_id,
            round(least(1.0, (share - p0) / greatest($full_share - p0, 0.01))
-                 * least(1.0, taking_part * 1.0 / members / 0.8), 4) as score,
+                 * least(1.0, taking_part * 1.0 / members / 0.8)
+                 * least(1.0, hours / $full_hours), 4) as score,
            {'kind': kind, 'value': value, 'members_with_prompts': members,
             'requests_with_prompts': n, 'harvesting_requests': k, 'share': round(share, 4),
             'population_share': round(p0, 4), 'lift': round(share / p0, 1), 'z': round(z, 1),
             'cot': cot, 'rubric': rubric, 'sensitive': sensitive, 'coercion': coercion,
+            'distinct_harvesting_prompts': k_distinct, 'mean_active_hours': round(hours, 1),
             'taking_part': taking_part, 'members': members_taking_part} as evidence,
            first_seen, last_seen
     from tested

@@ -13,6 +13,7 @@ r as (
            r.thinking_budget, r.max_tokens, r.input_tokens, r.output_tokens, r.reasoning_tokens,
            coalesce(r.output_tokens, 0) >= (select p90 from long_cut) as long_output,
            f.prompt_norm is not null as has_text, f.template_id, f.capability,
+           hash(coalesce(r.prompt_text, r.request_id)) as prompt_hash,
            coalesce(f.cot_flag, false) as cot, coalesce(f.rubric_flag, false) as rubric,
            coalesce(f.sensitive_flag, false) as sensitive,
            coalesce(f.coercion_flag, false) as coercion
@@ -30,6 +31,8 @@ final as (
         count(distinct date_trunc('hour', ts)) as active_hours,
         count(*) filter (where has_text) as text_requests,
         count(*) filter (where has_text and (cot or rubric or sensitive or coercion)) as harvest_n,
+        count(distinct prompt_hash) filter (where has_text and (cot or sensitive or coercion))
+            as harvest_distinct,
         count(*) filter (where cot) as cot_n,
         count(*) filter (where rubric) as rubric_n,
         count(*) filter (where sensitive) as sensitive_n,
