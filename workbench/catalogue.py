@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -131,7 +132,7 @@ def coerce(param: Param, value: Any, detector: str = "") -> Any:
     where = f"{detector}.{param.name}" if detector else param.name
     if isinstance(value, str) and param.type != "str":
         try:
-            return _parse(param.type, value)
+            value = _parse(param.type, value)
         except ValueError:
             msg = (f"Parameter {where} must be {param.type}, got {value!r}. "
                    f"Give a {param.type} such as {param.default!r}.")
@@ -145,6 +146,12 @@ def coerce(param: Param, value: Any, detector: str = "") -> Any:
     if not ok:
         msg = (f"Parameter {where} must be {param.type}, got {value!r} "
                f"({type(value).__name__}). Give a {param.type} such as {param.default!r}.")
+        raise ParameterError(msg)
+    if param.type in ("int", "float") and not (math.isfinite(value) and value >= 0):
+        # every threshold is a count, share, score or span: NaN compares false everywhere
+        # (and would silently return no findings), a negative one means nothing
+        msg = (f"Parameter {where} must be a finite number of at least 0, got {value!r}. "
+               f"Give a {param.type} such as {param.default!r}.")
         raise ParameterError(msg)
     return float(value) if param.type == "float" else value
 
