@@ -306,9 +306,9 @@ ring as (
 ),
 final as (
     select least(a_id, b_id) as src, greatest(a_id, b_id) as dst, 'cohort' as kind,
-           any_value(cohort_id) as value, max(score) as weight,
-           to_json({'detectors': list(distinct detector), 'cohort': any_value(cohort_id),
-                    'members': any_value(n)}) as evidence
+           min(cohort_id) as value, max(score) as weight,
+           to_json({'detectors': list(distinct detector order by detector),
+                    'cohort': min(cohort_id), 'members': arg_min(n, cohort_id)}) as evidence
     from ring
     group by least(a_id, b_id), greatest(a_id, b_id)
 )

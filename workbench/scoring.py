@@ -113,7 +113,8 @@ def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[st
             join _share as s on s.entity_type = m.entity_type
             left join _detector_weight as dw on dw.detector = m.detector
             left join _level_weight as lw on lw.level = m.level
-            where m.account_id is not null
+            -- a detector weighted 0 adds nothing and is no reason (cohort_consensus only ties)
+            where m.account_id is not null and coalesce(dw.w, lw.w, 0.5) > 0
         )
         select
             account_id, detector,
