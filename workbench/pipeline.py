@@ -182,6 +182,10 @@ def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
     """
     chosen = detectors.plan(only, params)  # unknown names and bad params fail before any work
     account_plan, cohort_plan = detectors.split(chosen)
+    if link and not cohort_plan:
+        # the cohorts follow the communities this run rebuilds: judge them again, as `link`
+        # does, or the cohort edges would be lost with the old communities
+        cohort_plan = detectors.split(detectors.plan(None, None))[1]
     cfg = _config(config)
     eng = get_engine(engine, **options)
     run = detectors.Run.new()
