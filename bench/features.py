@@ -55,7 +55,7 @@ BASELINES = {
 
 def stream(seed: int = 7) -> tuple[str, str]:
     """The text the prompts are cut from, and where it came from."""
-    from workbench.simulate import text
+    from workbench.simulator import text
 
     rng = random.Random(seed)
     # about one prompt in eight in another language than English, as in a global provider's
