@@ -10,6 +10,7 @@ numbers replaced by placeholders, so that one template filled with different val
 from __future__ import annotations
 
 import functools
+import unicodedata
 
 import polars as pl
 
@@ -29,30 +30,71 @@ def base(text: pl.Expr) -> pl.Expr:
             .str.replace_all(spec["control"], " "))
 
 
+# Planes 3 and up (rare ideographs, private use, unassigned) are taken as "may change": it
+# keeps the scan of the code points below to a tenth of a second.
+_SCANNED = 0x30000
+# Hangul vowel and trailing jamo compose with a preceding syllable, algorithmically (they are
+# not in the decomposition table)
+_HANGUL_SECOND = ((0x1161, 0x1175), (0x11A8, 0x11C2))
+
+
 @functools.cache
-def _ascii_needs_only_control() -> bool:
-    # NFKC leaves ASCII alone; if no ASCII character is in `strip` either, an ASCII prompt
-    # needs only the control-character step
-    ascii_chars = pl.Series([chr(i) for i in range(128)])
-    return not ascii_chars.str.contains(load("masking")["strip"]).any()
+def _changing() -> str:
+    """A regex class of every character that NFKC, `strip` or `control` may change in a text.
+
+    NFKC leaves a text alone when none of its characters is in NFKC's quick-check set "No" or
+    "Maybe" and none has a non-zero combining class (UAX #15, "Detecting Normalization
+    Forms"). This is a superset of those, read from Python's own Unicode tables: characters
+    NFKC maps to something else, combining marks, the second character of every canonical
+    pair (what may compose with the character before it), the Hangul jamo that compose, and
+    every character Python's tables leave unassigned (so a newer Unicode in polars is
+    answered by NFKC itself). tests/test_textfeatures_fast.py checks it on every code point.
+    """
+    spec = load("masking")
+    cps: set[int] = set()
+    for lo, hi in _HANGUL_SECOND:
+        cps.update(range(lo, hi + 1))
+    for c in range(0xA0, _SCANNED):  # ASCII: NFKC leaves it alone and composes nothing
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        ch = chr(c)
+        if unicodedata.combining(ch) or unicodedata.category(ch) == "Cn":
+            cps.add(c)
+        d = unicodedata.decomposition(ch)
+        if d:
+            if unicodedata.normalize("NFKC", ch) != ch:
+                cps.add(c)
+            parts = d.split()
+            if not d.startswith("<") and len(parts) == 2:
+                cps.add(int(parts[1], 16))
+    ranges: list[list[int]] = []
+    for c in sorted(cps):
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    ranges.append([_SCANNED, 0x10FFFF])
+    cls = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}"
+                  for a, b in ranges)
+    return f"{spec['strip']}|{spec['control']}|[{cls}]"
 
 
 def base_series(text: pl.Series) -> pl.Series:
-    """`base` of a Series, skipping NFKC and `strip` on ASCII-only prompts (most of them).
+    """`base` of a Series, computed only on the prompts holding a character it may change.
+
+    Most prompts, even with curly quotes, dashes or accented letters, hold none: they are
+    their own `base`.
 
     Example:
         >>> import polars as pl
-        >>> base_series(pl.Series(["ﬁne\\u200b", "a\\x07b"])).to_list()
-        ['fine', 'a b']
+        >>> base_series(pl.Series(["ﬁne\\u200b", "a\\x07b", "café’s"])).to_list()
+        ['fine', 'a b', 'café’s']
     """
     text = text.cast(pl.String)
-    if not _ascii_needs_only_control():
-        return pl.select(base(pl.lit(text))).to_series()
-    out = pl.select(pl.lit(text).str.replace_all(load("masking")["control"], " ")).to_series()
-    wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False).arg_true()
-    if len(wide):
-        out = out.scatter(wide, pl.select(base(pl.lit(text.gather(wide)))).to_series())
-    return out.alias(text.name)
+    todo = text.str.contains(_changing()).fill_null(False).arg_true()
+    if not len(todo):
+        return text
+    return text.clone().scatter(todo, pl.select(base(pl.lit(text.gather(todo)))).to_series())
 
 
 def _fold(text: pl.Expr) -> pl.Expr:

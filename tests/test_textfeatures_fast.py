@@ -1,0 +1,73 @@
+"""The fast paths of the text features give exactly what the straightforward ones give.
+
+Each shortcut (skipping NFKC where no character can change, …) is checked against the plain
+computation on adversarial Unicode, seeded random text and, where a shortcut rests on a
+character table, on every code point.
+"""
+
+from __future__ import annotations
+
+import random
+
+import polars as pl
+import pytest
+
+from workbench.textfeatures import normalise
+from workbench.textfeatures.normalise import base, base_series
+
+# Each one a way for NFKC, `strip` or `control` to change a text, or to look as if it might.
+ADVERSARIAL = [
+    "plain ascii, nothing to do",
+    "",
+    "e\u0301 decomposed acute", "\u0301 a mark with nothing before it", "a\u0328\u0301 two marks",
+    "a\u0301\u0328 two marks out of canonical order",
+    "\u1100\u1161\u11a8 hangul jamo L V T", "\uac00\u11a8 syllable then trailing jamo",
+    "\u0b47\u0b3e two oriya starters that compose", "\u0f73 tibetan with a mark decomposition",
+    "ｶﾞ half-width kana and voicing mark", "ｶ\uff9e", "Ｆｕｌｌｗｉｄｔｈ", "ﬁne ligature",
+    "\u212a kelvin \u212b angstrom \u2126 ohm", "\uf900 a CJK compatibility ideograph",
+    "pass\u200bword", "abc\u202edcba\u202c", "tag\U000e0041\U000e0042s", "\ufeffbom",
+    "emoji\ufe0f variation", "bell\u0007 nul\u0000 del\u007f c1\u0085", "tab\tnew\nline",
+    "curly ’quotes’ “and” — dashes … café naïve straße ΣΟΦΟΣ", "中文 日本語 한국어 русский",
+    "\U00030000 plane three \U0010fffd plane sixteen \ue000 private",
+    "\u0378 unassigned in the BMP", "\U0001fae8 a recent emoji", "x\u0345\u0301 iota subscript",
+    "\u00a0no-break\u2009thin\u3000ideographic spaces", "½ ² ① ㍿ ℌ",
+]
+
+_POOL = [chr(c) for c in (*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x300, 0x370),
+                          *range(0x1100, 0x1200), *range(0x2000, 0x2070), 0x3000, 0xAC00,
+                          0xAC01, *range(0xFE00, 0xFE10), *range(0xFF00, 0xFFA0), 0x0B3E,
+                          0x0B47, 0x0F71, 0x0F72, 0x0F73, 0x200B, 0x202E, 0xE0041)]
+
+
+def _random_texts(n: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_POOL) for _ in range(rng.randint(0, 40))) for _ in range(n)]
+
+
+def _plain_base(texts: list[str | None]) -> list[str | None]:
+    return pl.select(base(pl.lit(pl.Series(texts, dtype=pl.String)))).to_series().to_list()
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL)
+def test_base_series_equals_base_on_adversarial_text(text: str) -> None:
+    assert base_series(pl.Series([text])).to_list() == _plain_base([text])
+
+
+def test_base_series_equals_base_on_random_text_and_nulls() -> None:
+    texts: list[str | None] = [*_random_texts(5000), None, *ADVERSARIAL]
+    series = pl.Series(texts, dtype=pl.String)
+    assert base_series(series).to_list() == _plain_base(texts)
+    assert series.to_list() == texts  # the input is left as it was
+
+
+def test_characters_outside_the_changing_class_are_left_alone_by_nfkc() -> None:
+    # every code point NFKC may change is in the class; NFKC leaves each of the others, and
+    # any pair of them, as it is (in polars' own Unicode tables, newer than Python's)
+    every = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    stable = every.filter(~every.str.contains(normalise._changing())).to_list()
+    assert {"a", "é", "’", "中"} <= set(stable)
+    singles = pl.Series(stable)
+    assert (singles.str.normalize("NFKC") == singles).all()
+    rng = random.Random(5)
+    pairs = pl.Series(["".join(rng.choices(stable, k=3)) for _ in range(200_000)])
+    assert (pairs.str.normalize("NFKC") == pairs).all()
