@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from workbench.textfeatures import normalise
-from workbench.textfeatures.normalise import base, base_series
+from workbench.textfeatures.lexicons import load
+from workbench.textfeatures.normalise import base, base_series, normalised_from_base
 
 # Each one a way for NFKC, `strip` or `control` to change a text, or to look as if it might.
 ADVERSARIAL = [
@@ -71,3 +72,27 @@ def test_characters_outside_the_changing_class_are_left_alone_by_nfkc() -> None:
     rng = random.Random(5)
     pairs = pl.Series(["".join(rng.choices(stable, k=3)) for _ in range(200_000)])
     assert (pairs.str.normalize("NFKC") == pairs).all()
+
+
+_FRAGMENTS = ["```", "~~~", "`", "``x``", "http://", "https://a.b/c?d=1", "ftp://", "www.", "www",
+              "@", "bob@x.org", "@jdoe", " Mr", "Mr. ", "Dr ", "Prof", " Ada Lovelace", " Marie",
+              "\"", "“", "”", "«", "»", "「", "」", "『", "』", "‘", "’", "'", " '", "' ", "(", "=",
+              "\n", " ", "  ", "\t", "12", "3.5", "1,000", "a", "Z", "é", "É", "ß", "ς", "中",
+              "<num>", "<", ">", "x", "hello", "World", ",", ";", ":"]
+
+
+def _fragment_texts(n: int, seed: int = 4) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+
+
+def test_normalised_series_equals_the_expression_on_every_mask_boundary() -> None:
+    texts: list[str | None] = [*_fragment_texts(20_000), *ADVERSARIAL, None,
+                               *[ex[0] for m in load("masking")["mask"] for ex in m["examples"]]]
+    based = base_series(pl.Series(texts, dtype=pl.String))
+    want = pl.select(normalised_from_base(pl.lit(based))).to_series().to_list()
+    assert normalise.normalised_series(based).to_list() == want
+    # every mask both runs somewhere and is skipped somewhere, so both paths are checked
+    for m in load("masking")["mask"]:
+        hits = based.str.contains(m["pattern"]).mean()
+        assert 0 < hits < 1, m["name"]
