@@ -1,18 +1,20 @@
 """The fast paths of the text features give exactly what the straightforward ones give.
 
-Each shortcut (skipping NFKC where no character can change, …) is checked against the plain
-computation on adversarial Unicode, seeded random text and, where a shortcut rests on a
+Each shortcut (NFKC skipped where no character can change, masks run only where their literals
+are, SimHash's shingle terms computed per distinct token) is checked against the plain
+computation on adversarial Unicode and seeded random text and, where a shortcut rests on a
 character table, on every code point.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import polars as pl
 import pytest
 
-from workbench.textfeatures import normalise
+from workbench.textfeatures import normalise, simhash
 from workbench.textfeatures.lexicons import load
 from workbench.textfeatures.normalise import base, base_series, normalised_from_base
 
@@ -96,3 +98,30 @@ def test_normalised_series_equals_the_expression_on_every_mask_boundary() -> Non
     for m in load("masking")["mask"]:
         hits = based.str.contains(m["pattern"]).mean()
         assert 0 < hits < 1, m["name"]
+
+
+def _mix64(x: int) -> int:
+    m = (1 << 64) - 1
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m
+    return x ^ (x >> 31)
+
+
+def _plain_simhash(norm: str) -> int:
+    """SimHash as simhash.py's docstring defines it, one prompt at a time in Python."""
+    toks = pl.Series([norm[:simhash.MAX_CHARS]]).str.extract_all(simhash.TOKEN)[0].to_list()
+    hs = [int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
+          for t in toks]
+    pairs = list(zip(hs, hs[1:], strict=False)) if len(hs) > 1 else [(h, 0) for h in hs]
+    k = 0x9E3779B97F4A7C15
+    shingles = [_mix64((a * k + _mix64(b ^ k)) & ((1 << 64) - 1)) for a, b in pairs]
+    return sum(1 << j for j in range(64)
+               if 2 * sum(s >> j & 1 for s in shingles) > len(shingles))
+
+
+def test_simhash_equals_the_plain_definition() -> None:
+    texts = [*_fragment_texts(300, seed=6), *ADVERSARIAL, "one", "", "<num>",
+             "word " * 1500]  # past MAX_CHARS
+    norm = normalise.normalised_series(base_series(pl.Series(texts)))
+    got = simhash.simhash(pl.Series([*norm.to_list(), None])).to_list()
+    assert got == [*(_plain_simhash(t) for t in norm.to_list()), None]
