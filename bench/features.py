@@ -55,7 +55,7 @@ BASELINES = {
 
 def stream(seed: int = 7) -> tuple[str, str]:
     """The text the prompts are cut from, and where it came from."""
-    from workbench.simulate import text
+    from workbench.simulator import text
 
     rng = random.Random(seed)
     # about one prompt in eight in another language than English, as in a global provider's
@@ -137,11 +137,7 @@ def stages(text: str, n: int = 20_000) -> list[tuple[str, float]]:
 
     from workbench.textfeatures.classify import classify
     from workbench.textfeatures.lang import language
-    from workbench.textfeatures.normalise import (
-        base_series,
-        folded_from_base,
-        normalised_from_base,
-    )
+    from workbench.textfeatures.normalise import base_series, folded_from_base, normalised_series
     from workbench.textfeatures.simhash import simhash, template_ids
 
     s = pl.Series("p", prompts(text, n, seed=99)).cast(pl.String)
@@ -161,7 +157,7 @@ def stages(text: str, n: int = 20_000) -> list[tuple[str, float]]:
     step("NFKC, invisible and control characters", lambda: base_series(s))
     base = pl.DataFrame({"b": seen["NFKC, invisible and control characters"]})
     step("folded text", lambda: base.select(folded_from_base(pl.col("b")))["b"])
-    step("prompt_norm (masks)", lambda: base.select(normalised_from_base(pl.col("b")))["b"])
+    step("prompt_norm (masks)", lambda: normalised_series(base["b"]))
     step("template_id", lambda: template_ids(seen["prompt_norm (masks)"]))
     step("simhash", lambda: simhash(seen["prompt_norm (masks)"]))
     step("lang", lambda: language(seen["folded text"]))

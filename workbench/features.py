@@ -22,7 +22,7 @@ from workbench.errors import ParameterError
 from workbench.schema import FEATURES
 from workbench.textfeatures.classify import classify
 from workbench.textfeatures.lang import language
-from workbench.textfeatures.normalise import base_series, folded_from_base, normalised_from_base
+from workbench.textfeatures.normalise import base_series, folded_from_base, normalised_series
 from workbench.textfeatures.simhash import simhash, template_ids
 
 if TYPE_CHECKING:
@@ -76,10 +76,9 @@ def feature_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         (pl.col("endpoint") if "endpoint" in names else pl.lit(None)).cast(pl.String)
         .alias("endpoint"),
     )
-    texts = pl.DataFrame({"_base": base_series(df["prompt_text"])}).select(
-        folded_from_base(pl.col("_base")).alias("folded"),
-        normalised_from_base(pl.col("_base")).alias("prompt_norm"))
-    fold, norm = texts["folded"], texts["prompt_norm"]
+    based = base_series(df["prompt_text"])
+    fold = pl.select(folded_from_base(pl.lit(based))).to_series().alias("folded")
+    norm = normalised_series(based).alias("prompt_norm")
     tids = template_ids(norm)
     df = pl.DataFrame([df["request_id"], norm, tids, simhash(norm), language(fold)]).hstack(
         classify(fold, df["tool_count"], df["endpoint"]))

@@ -10,10 +10,13 @@ numbers replaced by placeholders, so that one template filled with different val
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 
 import polars as pl
 
 from workbench.textfeatures.lexicons import load
+from workbench.textfeatures.prefilter import required_literals
 
 # Python's str.casefold() differs from Unicode lower-casing in a few letters that matter here.
 _FOLD_FROM = ["ß", "ẞ", "ς"]
@@ -29,30 +32,71 @@ def base(text: pl.Expr) -> pl.Expr:
             .str.replace_all(spec["control"], " "))
 
 
+# Planes 3 and up (rare ideographs, private use, unassigned) are taken as "may change": it
+# keeps the scan of the code points below to a tenth of a second.
+_SCANNED = 0x30000
+# Hangul vowel and trailing jamo compose with a preceding syllable, algorithmically (they are
+# not in the decomposition table)
+_HANGUL_SECOND = ((0x1161, 0x1175), (0x11A8, 0x11C2))
+
+
 @functools.cache
-def _ascii_needs_only_control() -> bool:
-    # NFKC leaves ASCII alone; if no ASCII character is in `strip` either, an ASCII prompt
-    # needs only the control-character step
-    ascii_chars = pl.Series([chr(i) for i in range(128)])
-    return not ascii_chars.str.contains(load("masking")["strip"]).any()
+def _changing() -> str:
+    """A regex class of every character that NFKC, `strip` or `control` may change in a text.
+
+    NFKC leaves a text alone when none of its characters is in NFKC's quick-check set "No" or
+    "Maybe" and none has a non-zero combining class (UAX #15, "Detecting Normalization
+    Forms"). This is a superset of those, read from Python's own Unicode tables: characters
+    NFKC maps to something else, combining marks, the second character of every canonical
+    pair (what may compose with the character before it), the Hangul jamo that compose, and
+    every character Python's tables leave unassigned (so a newer Unicode in polars is
+    answered by NFKC itself). tests/test_textfeatures_fast.py checks it on every code point.
+    """
+    spec = load("masking")
+    cps: set[int] = set()
+    for lo, hi in _HANGUL_SECOND:
+        cps.update(range(lo, hi + 1))
+    for c in range(0xA0, _SCANNED):  # ASCII: NFKC leaves it alone and composes nothing
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        ch = chr(c)
+        if unicodedata.combining(ch) or unicodedata.category(ch) == "Cn":
+            cps.add(c)
+        d = unicodedata.decomposition(ch)
+        if d:
+            if unicodedata.normalize("NFKC", ch) != ch:
+                cps.add(c)
+            parts = d.split()
+            if not d.startswith("<") and len(parts) == 2:
+                cps.add(int(parts[1], 16))
+    ranges: list[list[int]] = []
+    for c in sorted(cps):
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    ranges.append([_SCANNED, 0x10FFFF])
+    cls = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}"
+                  for a, b in ranges)
+    return f"{spec['strip']}|{spec['control']}|[{cls}]"
 
 
 def base_series(text: pl.Series) -> pl.Series:
-    """`base` of a Series, skipping NFKC and `strip` on ASCII-only prompts (most of them).
+    """`base` of a Series, computed only on the prompts holding a character it may change.
+
+    Most prompts, even with curly quotes, dashes or accented letters, hold none: they are
+    their own `base`.
 
     Example:
         >>> import polars as pl
-        >>> base_series(pl.Series(["ﬁne\\u200b", "a\\x07b"])).to_list()
-        ['fine', 'a b']
+        >>> base_series(pl.Series(["ﬁne\\u200b", "a\\x07b", "café’s"])).to_list()
+        ['fine', 'a b', 'café’s']
     """
     text = text.cast(pl.String)
-    if not _ascii_needs_only_control():
-        return pl.select(base(pl.lit(text))).to_series()
-    out = pl.select(pl.lit(text).str.replace_all(load("masking")["control"], " ")).to_series()
-    wide = (text.str.len_bytes() != text.str.len_chars()).fill_null(False).arg_true()
-    if len(wide):
-        out = out.scatter(wide, pl.select(base(pl.lit(text.gather(wide)))).to_series())
-    return out.alias(text.name)
+    todo = text.str.contains(_changing()).fill_null(False).arg_true()
+    if not len(todo):
+        return text
+    return text.clone().scatter(todo, pl.select(base(pl.lit(text.gather(todo)))).to_series())
 
 
 def _fold(text: pl.Expr) -> pl.Expr:
@@ -103,3 +147,50 @@ def normalised_from_base(based: pl.Expr) -> pl.Expr:
         if m["stage"] == "folded":
             out = out.str.replace_all(m["pattern"], m["replace"])
     return _squash(out)
+
+
+# a mask's literal check costs about a tenth of its replacement: worth it unless nearly every
+# prompt holds one
+_MOST = 0.8
+
+
+@functools.cache
+def _mask_literals(pattern: str) -> str | None:
+    # a regex alternation of literals one of which every match holds (regex literal search
+    # was measured several times cheaper than `contains_any`); None when there are none
+    lits = required_literals(pattern, min_bytes=1)
+    return "|".join(re.escape(x) for x in sorted(lits)) if lits and " " not in lits else None
+
+
+def _masked(text: pl.Series, mask: dict[str, str]) -> pl.Series:
+    lits = _mask_literals(mask["pattern"])
+    rows = text.str.contains(lits).fill_null(False).arg_true() if lits is not None else None
+    if rows is None or len(rows) > _MOST * len(text):
+        return text.str.replace_all(mask["pattern"], mask["replace"])
+    if not len(rows):
+        return text
+    return text.clone().scatter(
+        rows, text.gather(rows).str.replace_all(mask["pattern"], mask["replace"]))
+
+
+def normalised_series(based: pl.Series) -> pl.Series:
+    """`normalised_from_base` of a Series, each mask run only on the prompts it can match.
+
+    A mask's regex runs where the text holds one of the literals that every match of it holds
+    (`prefilter.required_literals`); elsewhere it would replace nothing.
+
+    Example:
+        >>> import polars as pl
+        >>> normalised_series(pl.Series(["Mail bob@x.org", "Hi 2 Ada Lovelace", None])).to_list()
+        ['mail <email>', 'hi <num> <name>', None]
+    """
+    masks = load("masking")["mask"]
+    out = based.cast(pl.String)
+    for m in masks:
+        if m["stage"] == "cased":
+            out = _masked(out, m)
+    out = pl.select(_fold(pl.lit(out))).to_series()
+    for m in masks:
+        if m["stage"] == "folded":
+            out = _masked(out, m)
+    return pl.select(_squash(pl.lit(out))).to_series().alias(based.name)

@@ -81,6 +81,18 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+def _mix_inplace(x: np.ndarray) -> None:
+    # `_mix` without the temporaries of a large array
+    t = np.empty_like(x)
+    with np.errstate(over="ignore"):
+        for shift, mult in ((30, _M1), (27, _M2)):
+            np.right_shift(x, np.uint64(shift), out=t)
+            x ^= t
+            x *= mult
+    np.right_shift(x, np.uint64(31), out=t)
+    x ^= t
+
+
 def simhash(norm: pl.Series) -> pl.Series:
     """64-bit SimHash (UInt64) of each normalised prompt; NULL stays NULL.
 
@@ -105,17 +117,25 @@ def simhash(norm: pl.Series) -> pl.Series:
     if len(flat):
         enc = pc.dictionary_encode(flat)
         hashes = np.array([_token_hash(t) for t in enc.dictionary.to_pylist()], dtype=np.uint64)
-        th = hashes[enc.indices.to_numpy()]
         # shingle i pairs token i with token i + 1 of the same prompt; a prompt's last token
-        # starts none, unless it is the prompt's only token (then it pairs with 0)
-        ends = np.cumsum(lengths) - 1
-        nxt = np.empty_like(th)
-        nxt[:-1] = th[1:]
-        nxt[ends[lengths > 0]] = 0
-        keep = np.ones(len(th), dtype=bool)
-        keep[ends[lengths > 1]] = False
+        # starts none, unless it is the prompt's only token (then it pairs with 0, entry `zero`
+        # below). Its hash mixes (h_i * K + mix(h_next ^ K)): both terms are per distinct
+        # token, so they are computed on the dictionary and only gathered per shingle.
+        zero = len(hashes)
         with np.errstate(over="ignore"):
-            sh = _mix(th[keep] * _K + _mix(nxt[keep] ^ _K))
+            first = hashes * _K
+            second = _mix(np.append(hashes, np.uint64(0)) ^ _K)
+        tok = enc.indices.to_numpy()
+        ends = np.cumsum(lengths) - 1
+        nxt = np.empty_like(tok)
+        nxt[:-1] = tok[1:]
+        nxt[ends[lengths > 0]] = zero
+        keep = np.ones(len(tok), dtype=bool)
+        keep[ends[lengths > 1]] = False
+        sh = first.take(tok[keep])
+        with np.errstate(over="ignore"):
+            sh += second.take(nxt[keep])
+        _mix_inplace(sh)
         counts = lengths - (lengths > 1)
         docs = np.flatnonzero(counts)
         starts = (np.cumsum(counts) - counts)[docs]

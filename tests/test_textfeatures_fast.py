@@ -1,0 +1,127 @@
+"""The fast paths of the text features give exactly what the straightforward ones give.
+
+Each shortcut (NFKC skipped where no character can change, masks run only where their literals
+are, SimHash's shingle terms computed per distinct token) is checked against the plain
+computation on adversarial Unicode and seeded random text and, where a shortcut rests on a
+character table, on every code point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import polars as pl
+import pytest
+
+from workbench.textfeatures import normalise, simhash
+from workbench.textfeatures.lexicons import load
+from workbench.textfeatures.normalise import base, base_series, normalised_from_base
+
+# Each one a way for NFKC, `strip` or `control` to change a text, or to look as if it might.
+ADVERSARIAL = [
+    "plain ascii, nothing to do",
+    "",
+    "e\u0301 decomposed acute", "\u0301 a mark with nothing before it", "a\u0328\u0301 two marks",
+    "a\u0301\u0328 two marks out of canonical order",
+    "\u1100\u1161\u11a8 hangul jamo L V T", "\uac00\u11a8 syllable then trailing jamo",
+    "\u0b47\u0b3e two oriya starters that compose", "\u0f73 tibetan with a mark decomposition",
+    "ｶﾞ half-width kana and voicing mark", "ｶ\uff9e", "Ｆｕｌｌｗｉｄｔｈ", "ﬁne ligature",
+    "\u212a kelvin \u212b angstrom \u2126 ohm", "\uf900 a CJK compatibility ideograph",
+    "pass\u200bword", "abc\u202edcba\u202c", "tag\U000e0041\U000e0042s", "\ufeffbom",
+    "emoji\ufe0f variation", "bell\u0007 nul\u0000 del\u007f c1\u0085", "tab\tnew\nline",
+    "curly ’quotes’ “and” — dashes … café naïve straße ΣΟΦΟΣ", "中文 日本語 한국어 русский",
+    "\U00030000 plane three \U0010fffd plane sixteen \ue000 private",
+    "\u0378 unassigned in the BMP", "\U0001fae8 a recent emoji", "x\u0345\u0301 iota subscript",
+    "\u00a0no-break\u2009thin\u3000ideographic spaces", "½ ² ① ㍿ ℌ",
+]
+
+_POOL = [chr(c) for c in (*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x300, 0x370),
+                          *range(0x1100, 0x1200), *range(0x2000, 0x2070), 0x3000, 0xAC00,
+                          0xAC01, *range(0xFE00, 0xFE10), *range(0xFF00, 0xFFA0), 0x0B3E,
+                          0x0B47, 0x0F71, 0x0F72, 0x0F73, 0x200B, 0x202E, 0xE0041)]
+
+
+def _random_texts(n: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_POOL) for _ in range(rng.randint(0, 40))) for _ in range(n)]
+
+
+def _plain_base(texts: list[str | None]) -> list[str | None]:
+    return pl.select(base(pl.lit(pl.Series(texts, dtype=pl.String)))).to_series().to_list()
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL)
+def test_base_series_equals_base_on_adversarial_text(text: str) -> None:
+    assert base_series(pl.Series([text])).to_list() == _plain_base([text])
+
+
+def test_base_series_equals_base_on_random_text_and_nulls() -> None:
+    texts: list[str | None] = [*_random_texts(5000), None, *ADVERSARIAL]
+    series = pl.Series(texts, dtype=pl.String)
+    assert base_series(series).to_list() == _plain_base(texts)
+    assert series.to_list() == texts  # the input is left as it was
+
+
+def test_characters_outside_the_changing_class_are_left_alone_by_nfkc() -> None:
+    # every code point NFKC may change is in the class; NFKC leaves each of the others, and
+    # any pair of them, as it is (in polars' own Unicode tables, newer than Python's)
+    every = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    stable = every.filter(~every.str.contains(normalise._changing())).to_list()
+    assert {"a", "é", "’", "中"} <= set(stable)
+    singles = pl.Series(stable)
+    assert (singles.str.normalize("NFKC") == singles).all()
+    rng = random.Random(5)
+    pairs = pl.Series(["".join(rng.choices(stable, k=3)) for _ in range(200_000)])
+    assert (pairs.str.normalize("NFKC") == pairs).all()
+
+
+_FRAGMENTS = ["```", "~~~", "`", "``x``", "http://", "https://a.b/c?d=1", "ftp://", "www.", "www",
+              "@", "bob@x.org", "@jdoe", " Mr", "Mr. ", "Dr ", "Prof", " Ada Lovelace", " Marie",
+              "\"", "“", "”", "«", "»", "「", "」", "『", "』", "‘", "’", "'", " '", "' ", "(", "=",
+              "\n", " ", "  ", "\t", "12", "3.5", "1,000", "a", "Z", "é", "É", "ß", "ς", "中",
+              "<num>", "<", ">", "x", "hello", "World", ",", ";", ":"]
+
+
+def _fragment_texts(n: int, seed: int = 4) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+
+
+def test_normalised_series_equals_the_expression_on_every_mask_boundary() -> None:
+    texts: list[str | None] = [*_fragment_texts(20_000), *ADVERSARIAL, None,
+                               *[ex[0] for m in load("masking")["mask"] for ex in m["examples"]]]
+    based = base_series(pl.Series(texts, dtype=pl.String))
+    want = pl.select(normalised_from_base(pl.lit(based))).to_series().to_list()
+    assert normalise.normalised_series(based).to_list() == want
+    # every mask both runs somewhere and is skipped somewhere, so both paths are checked
+    for m in load("masking")["mask"]:
+        hits = based.str.contains(m["pattern"]).mean()
+        assert 0 < hits < 1, m["name"]
+
+
+def _mix64(x: int) -> int:
+    m = (1 << 64) - 1
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m
+    return x ^ (x >> 31)
+
+
+def _plain_simhash(norm: str) -> int:
+    """SimHash as simhash.py's docstring defines it, one prompt at a time in Python."""
+    toks = pl.Series([norm[:simhash.MAX_CHARS]]).str.extract_all(simhash.TOKEN)[0].to_list()
+    hs = [int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
+          for t in toks]
+    pairs = list(zip(hs, hs[1:], strict=False)) if len(hs) > 1 else [(h, 0) for h in hs]
+    k = 0x9E3779B97F4A7C15
+    shingles = [_mix64((a * k + _mix64(b ^ k)) & ((1 << 64) - 1)) for a, b in pairs]
+    return sum(1 << j for j in range(64)
+               if 2 * sum(s >> j & 1 for s in shingles) > len(shingles))
+
+
+def test_simhash_equals_the_plain_definition() -> None:
+    texts = [*_fragment_texts(300, seed=6), *ADVERSARIAL, "one", "", "<num>",
+             "word " * 1500]  # past MAX_CHARS
+    norm = normalise.normalised_series(base_series(pl.Series(texts)))
+    got = simhash.simhash(pl.Series([*norm.to_list(), None])).to_list()
+    assert got == [*(_plain_simhash(t) for t in norm.to_list()), None]
