@@ -33,9 +33,12 @@ def _existing_case(db: Path) -> Any:
 @click.option("--releases", type=click.Path(path_type=Path), help="Model releases CSV.")
 @click.option("--format", "fmt", default=None,
               help="Force a loader instead of detecting each file's format.")
+@click.option("--account-from", "account_from", default=None, metavar="FIELD",
+              help="For sources that record no account: take it from FIELD (a dotted field "
+                   "path; for OpenTelemetry an attribute name), or give =ACCOUNT_ID.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases: Path | None,
-             fmt: str | None, quiet: bool) -> None:
+             fmt: str | None, account_from: str | None, quiet: bool) -> None:
     """Load log files (globs and folders work) into the case database DB, atomically."""
     import workbench as wb
     from workbench.loaders import _check_format
@@ -45,13 +48,18 @@ def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases:
         raise LoadError(msg)
     if fmt is not None:
         _check_format(fmt)
+    from workbench.loaders._opts import Options
+
+    Options(account_from)  # a malformed --account-from fails before the case is touched
     for p in [*paths, accounts, releases]:
         if p is not None and not any(ch in str(p) for ch in "*?[") and not p.exists():
             msg = f"Input {str(p)!r} does not exist. Check the path."
             raise LoadError(msg)
+    from workbench.loaders import load
+
     case = wb.open(db)
-    report = case.load(list(paths), format=fmt, accounts=accounts, releases=releases,
-                       progress=not quiet)
+    report = load(case, list(paths), format=fmt, accounts=accounts, releases=releases,
+                  account_from=account_from, progress=not quiet)
     click.echo(str(report))
 
 

@@ -10,7 +10,7 @@ case: identical is a duplicate, different is a `conflict` in quarantine. So for 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -24,27 +24,67 @@ LINEAGE = ("load_batch", "source_file", "source_line")
 
 @dataclass
 class Counts:
-    """Records read, loaded, quarantined and duplicate for one file."""
+    """Records read, loaded, quarantined and duplicate for one file, and what the summary
+    says about them: fields not understood, records with text or tokens, missing accounts."""
 
     read: int = 0
     loaded: int = 0
     quarantined: int = 0
     duplicate: int = 0
+    unknown: dict[str, int] = field(default_factory=dict)
+    with_text: int = 0
+    with_tokens: int = 0
+    no_account: int = 0
 
     def add(self, other: Counts) -> None:
         self.read += other.read
         self.loaded += other.loaded
         self.quarantined += other.quarantined
         self.duplicate += other.duplicate
+        for k, n in other.unknown.items():
+            self.unknown[k] = self.unknown.get(k, 0) + n
+        self.with_text += other.with_text
+        self.with_tokens += other.with_tokens
+        self.no_account += other.no_account
 
 
 def _q(name: str) -> str:
     return f'"{name}"'
 
 
+def observe(con: duckdb.DuckDBPyConnection, lineage: bool) -> Counts:
+    """What the load summary says about the staged records (no rows moved)."""
+    cols = {r[0] for r in con.execute("describe select * from wb_stage").fetchall()}
+    c = Counts()
+    if "_unknown" in cols:
+        c.unknown = dict(con.execute("select k, count(*) from (select unnest(_unknown) as k "
+                                     "from wb_stage where _reason is null) group by k"
+                                     ).fetchall())
+    if lineage and {"prompt_text", "input_tokens"} <= cols:
+        row = first(con, """select
+            count(*) filter (where _reason is null and (prompt_text is not null
+                                                        or output_text is not null)),
+            count(*) filter (where _reason is null and (input_tokens is not null
+                                                        or output_tokens is not null)),
+            count(*) filter (where _reason = 'missing_field'
+                             and contains(_detail, 'account_id (tried'))
+            from wb_stage""") or (0, 0, 0)
+        c.with_text, c.with_tokens, c.no_account = (int(x) for x in row)
+    return c
+
+
 def commit_stage(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
                  source_file: str) -> Counts:
     """Move `wb_stage` into `target` (and request_content for requests); return the counts."""
+    seen = observe(con, target.name == "requests")
+    counts = _commit(con, target, batch_id, source_file)
+    counts.unknown, counts.with_text = seen.unknown, seen.with_text
+    counts.with_tokens, counts.no_account = seen.with_tokens, seen.no_account
+    return counts
+
+
+def _commit(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
+            source_file: str) -> Counts:
     key = target.primary_key[0]
     lineage = target.name == "requests"
     cols = [c for c in target.column_names if c not in LINEAGE]
@@ -57,6 +97,8 @@ def commit_stage(con: duckdb.DuckDBPyConnection, target: Table, batch_id: int,
     run(con, f"""insert into quarantine select $batch, $file, _line, _reason,
         left(_detail, {DETAIL_LIMIT}), left(_raw, {RAW_LIMIT}), _bytes
         from wb_stage where _reason is not null""", p)
+    if read == bad:  # nothing to insert (a stage of bad records only may lack the columns)
+        return Counts(read=read, quarantined=bad)
     # Classify by key only (a narrow table): the first occurrence in this chunk of a key not yet
     # in the case is new; everything else is compared below. The wide staged rows are read
     # once more, by the inserts, through a semi-join on _seq.

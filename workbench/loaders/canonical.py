@@ -90,8 +90,8 @@ def add_rejects(con: duckdb.DuckDBPyConnection) -> None:
     run(con, "drop table if exists wb_rej_scan")
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None
-          ) -> Iterator[None]:
+def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None,
+          opts: object = None) -> Iterator[None]:
     """Stage one canonical CSV or Parquet file into `wb_stage` (one chunk: DuckDB streams it)."""
     with path.open("rb") as f:
         csv = f.read(4) != b"PAR1"

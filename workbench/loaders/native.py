@@ -1,8 +1,9 @@
-"""The native JSONL envelope: one JSON object a line holding an API request and response.
+"""The native envelope: one JSON object a record holding an API request and response.
 
-Required: `request_id`, `timestamp` (RFC 3339 with an offset, or epoch seconds or milliseconds),
-`account_id`, and `model` (or `request.model`). `request` and `response` hold an Anthropic
-Messages or OpenAI Chat Completions / Completions / Responses body; either may be absent.
+Field by field in `envelope.py` (and docs/loaders.md). One record a line, one pretty-printed
+document, several documents, or a top-level array, plain or compressed. Required:
+`request_id`, `timestamp`, `account_id` (or `--account-from`), `model` (or `request.model`,
+or `response.model`).
 """
 
 from __future__ import annotations
@@ -12,32 +13,51 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from workbench.loaders import _stream
+from workbench.loaders import _opts, _split, _stream, envelope
 from workbench.loaders._commit import clear_stage, run, set_stage
-from workbench.loaders.bodies import ENVELOPE, install_macros, stage_sql
+from workbench.loaders.bodies import install_macros, stage_sql
 
 Progress = Callable[[int, int], None] | None
 
 
-def lines_env(transform: str) -> str:
-    """The envelope query over `chunk_in`: one row per non-blank line, `e` parsed once.
-
-    A line is parsed by one `try(json_transform(...))`; only lines where that fails (not an
-    object, not JSON) are looked at again to say why, so a clean file is parsed once here.
-    """
+def record_columns(transform: str) -> str:
+    """The first columns of every JSON envelope query over `chunk_in`: one row per non-blank
+    record, `j` parsed once by `json_transform` with `transform` (NULL when the record is not
+    a JSON object), `_keys` its top-level keys."""
     return f"""
-select _line, _seq, _raw, _bytes, _utf8,
-  e is not null or (_utf8 and json_valid(_raw)) as _json_ok,
-  case when e is not null then 'OBJECT' when _utf8 and json_valid(_raw) then json_type(_raw)
-  end as _jt, e
+select *,
+  j is not null or (_utf8 and not _oversize and json_valid(_raw)) as _json_ok,
+  case when j is not null then 'OBJECT'
+       when _utf8 and not _oversize and json_valid(_raw) then json_type(_raw) end as _jt,
+  case when j is not null then json_keys(_raw) end as _keys
 from (select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_ok as _utf8,
-             case when utf8_ok and starts_with(ltrim(text, chr(32) || chr(9) || chr(13)), '{{')
-                  then try(json_transform(text, '{transform}')) end as e
-      from chunk_in where starts_with(text, '{{') or trim(text) <> '')"""
+             oversize as _oversize,
+             case when utf8_ok and not oversize and starts_with(ltrim(text), '{{')
+                  then try(json_transform(text, '{transform}')) end as j
+      from chunk_in where trim(text) <> '')"""
 
 
-def scratch(macros: Iterable[str] = ()) -> duckdb.DuckDBPyConnection:
+def envelope_sql() -> str:
+    """The native envelope query: `e` is the record itself, the account from `account_id`
+    unless --account-from names another field."""
+    known = ", ".join(f"'{n}'" for n in envelope.NAMES)
+    fields = ", ".join(
+        f"{n} := wb_account(j.account_id, _raw)" if n == "account_id" else f"{n} := j.{n}"
+        for n in envelope.NAMES)
+    return f"""
+select _line, _seq, _raw, _bytes, _utf8, _oversize, _json_ok, _jt,
+  list_filter(_keys, lambda k: not list_contains([{known}], k)) as _unknown,
+  coalesce(wb_dupkey(_keys), wb_dupkey(json_keys(j.request)),
+           wb_dupkey(json_keys(j.response))) as _dup,
+  wb_full(j.request) as _full,
+  case when j is not null then struct_pack({fields}) end as e
+from ({record_columns(envelope.STRUCT)})"""
+
+
+def scratch(opts: _opts.Options | None = None, macros: Iterable[str] = ()
+            ) -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB for building one chunk's stage outside the load's transaction.
 
     Temp tables replaced inside one long transaction keep every old version until it ends, so
@@ -45,65 +65,61 @@ def scratch(macros: Iterable[str] = ()) -> duckdb.DuckDBPyConnection:
     is freed when the next one replaces it.
     """
     s = duckdb.connect()
+    run(s, "SET TimeZone = 'UTC'")
     run(s, "SET preserve_insertion_order = true")
+    run(s, "SET enable_progress_bar = false")
     install_macros(s)
-    for m in macros:
+    for m in [*_opts.MACROS, *macros]:
         run(s, m)
+    (opts or _opts.Options()).apply(s)
     return s
 
 
-def staged_lines(con: duckdb.DuckDBPyConnection, path: Path, sql: str,
-                 on_progress: Progress = None, *,
-                 build: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-                 macros: Iterable[str] = ()) -> Iterator[None]:
-    """Stage each chunk of lines and hand it to `con` as `wb_stage`; yield after each.
+def stage_chunks(con: duckdb.DuckDBPyConnection, tables: Iterator[pa.Table], sql: str,
+                 opts: _opts.Options | None = None, *,
+                 build: Callable[[duckdb.DuckDBPyConnection], Any] | None = None,
+                 macros: Iterable[str] = (),
+                 scratch_con: duckdb.DuckDBPyConnection | None = None) -> Iterator[None]:
+    """Stage each chunk of records and hand it to `con` as `wb_stage`; yield after each.
 
     The stage is built on a scratch connection by `sql` (which reads `chunk_in`), or by
-    `build(scratch)` when given, and registered on `con` as an Arrow table. A file that cannot
-    be decompressed to its end stages one `unreadable` record."""
-    def make(s: duckdb.DuckDBPyConnection) -> None:
-        if build is not None:
-            build(s)
-        else:
-            run(s, f"create or replace temp table wb_stage as {sql}")
-
-    def hand_over(s: duckdb.DuckDBPyConnection, staged: Any = None) -> None:
+    `build(scratch)` (which returns an Arrow table) when given. A file that cannot be
+    decompressed to its end stages, last, one `unreadable` record. `scratch_con`, when given,
+    is used (and left open) instead of a fresh scratch connection."""
+    def hand_over(staged: Any) -> None:
         run(con, "drop table if exists wb_stage")
-        set_stage(staged if staged is not None
-                  else s.sql("select * from wb_stage").to_arrow_table())
+        set_stage(staged)
 
-    s = scratch(macros)
+    s = scratch_con if scratch_con is not None else scratch(opts, macros)
+    shape = None
     try:
         try:
-            for tbl in _stream.prefetch(_stream.chunks(path, on_progress)):
+            for tbl in _stream.prefetch(tables):
                 s.register("chunk_in", tbl)
-                # Straight to Arrow when there is one query: a temp table in between would
-                # materialise every staged column once more.
-                staged = None
-                if build is None:
-                    staged = s.sql(sql).to_arrow_table()
-                else:
-                    make(s)
+                staged = build(s) if build is not None else s.sql(sql).to_arrow_table()
                 s.unregister("chunk_in")
-                hand_over(s, staged)
+                shape = staged.schema
+                hand_over(staged)
                 yield
                 clear_stage()
         except OSError as exc:
-            s.register("chunk_in", _stream.SCHEMA.empty_table())
-            make(s)
-            s.unregister("chunk_in")
-            run(s, "insert into wb_stage (_line, _seq, _raw, _bytes, _reason, _detail) "
-                   "values (null, null, '', 0, 'unreadable', $d)", {"d": str(exc)})
-            hand_over(s)
+            if shape is None:  # nothing staged yet: stage an empty chunk for the columns
+                s.register("chunk_in", _stream.SCHEMA.empty_table())
+                shape = (build(s) if build is not None else s.sql(sql).to_arrow_table()).schema
+                s.unregister("chunk_in")
+            row: dict[str, list[Any]] = {n: [None] for n in shape.names}
+            row.update(_raw=[""], _bytes=[0], _reason=["unreadable"], _detail=[str(exc)])
+            hand_over(pa.Table.from_pydict(row, schema=shape))
             yield
     finally:
         clear_stage()
-        s.close()
+        if scratch_con is None:
+            s.close()
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None
-          ) -> Iterator[None]:
-    """Stage a native JSONL file chunk by chunk into `wb_stage`.
+def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None,
+          opts: _opts.Options | None = None) -> Iterator[None]:
+    """Stage a native envelope file chunk by chunk into `wb_stage`.
 
     Example:
         >>> import workbench as wb, tempfile, pathlib, json
@@ -113,4 +129,6 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = No
         >>> wb.open().load([p], progress=False).loaded
         1
     """
-    yield from staged_lines(con, path, stage_sql(lines_env(ENVELOPE)), on_progress)
+    opts = opts or _opts.Options()
+    sql = stage_sql(envelope_sql(), account_hint=opts.hint("account_id"))
+    yield from stage_chunks(con, _split.read(path, on_progress=on_progress), sql, opts)
