@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 
 from workbench.cli import cli
 from workbench.errors import CaseError, LoadError, WorkbenchError
@@ -57,10 +58,43 @@ def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases:
             raise LoadError(msg)
     from workbench.loaders import load
 
-    case = wb.open(db)
+    _not_another_database(db)
+    try:
+        case = wb.open(db)
+    except OSError as exc:
+        msg = (f"Cannot create or write the case {str(db)!r}: {exc.strerror or exc}. Give a "
+               "--db path in a folder you can write to.")
+        raise CaseError(msg) from None
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).split())[:300]
+        msg = (f"Cannot open the case {str(db)!r} for writing: {first}. Give a --db path in a "
+               "folder you can write to.")
+        raise CaseError(msg) from None
     report = load(case, list(paths), format=fmt, accounts=accounts, releases=releases,
                   account_from=account_from, progress=not quiet)
     click.echo(str(report))
+
+
+def _not_another_database(db: Path) -> None:
+    """Refuse a DuckDB file that holds tables but is not a case: loading into it would turn
+    someone's database into a case."""
+    if not db.is_file() or db.stat().st_size == 0:
+        return
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return  # not DuckDB, or held by a writer: opening the case says which, in one line
+    try:
+        names = {r[0] for r in con.execute("select table_name from duckdb_tables() union all "
+                                           "select view_name from duckdb_views() "
+                                           "where not internal").fetchall()}
+    finally:
+        con.close()
+    if names and "workbench_meta" not in names:
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        msg = (f"{str(db)!r} is a DuckDB database but not a case (it holds {shown}); loading "
+               "would add the case tables to it. Give a new --db path.")
+        raise CaseError(msg)
 
 
 def _fmt(value: Any) -> str:

@@ -9,6 +9,7 @@ whose bytes were loaded before (same SHA-256, same target) is skipped and adds n
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -18,16 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import did_you_mean, unknown
+import duckdb
+
+from workbench.errors import LoadError, did_you_mean, unknown
 from workbench.loaders import _opts, _stream, batch
 from workbench.loaders._commit import Counts, commit_stage, first, run
 from workbench.loaders.bodies import install_macros
-from workbench.loaders.detect import detect_format, expand
+from workbench.loaders.detect import check_format, detect_format, expand, is_empty
 from workbench.schema import TABLES
 
 if TYPE_CHECKING:
-    import duckdb
-
     from workbench.case import Case
 
 __all__ = ["FORMATS", "FileReport", "LoadReport", "detect_format", "expand", "info", "load"]
@@ -297,12 +298,21 @@ def load(case: Case, paths: Any, *, format: str | None = None,
     if format is not None:
         _check_format(format)
     opts = _opts.Options(account_from)
-    plan = [(p, format or detect_format(p)) for p in expand(paths or [])]
+    files = expand(paths or [])
+    empty = [p for p in files if is_empty(p)]  # nothing to load: reported, never fatal
+    plan = [(p, format or detect_format(p)) for p in files if p not in empty]
+    if format is not None:
+        for p, _ in plan:
+            check_format(p, format, f"as --format {format}")
     # Batch input files first: their lines wait for the output lines of the same load.
     plan.sort(key=lambda pf: pf[1] not in batch.INPUTS)
     plan += [(p, "accounts") for p in (expand(accounts) if accounts else [])]
     plan += [(p, "releases") for p in (expand(releases) if releases else [])]
-    report = LoadReport()
+    for p, fmt in plan:
+        if fmt in ("accounts", "releases"):
+            check_format(p, fmt, f"as --{fmt}")
+    report = LoadReport([FileReport(str(p), format or "?", "requests", None,
+                                    skipped="empty file") for p in empty])
     run_ = _Load(opts)
     with case.connect(write=True) as con:
         _setup(con, case, opts)
@@ -312,12 +322,33 @@ def load(case: Case, paths: Any, *, format: str | None = None,
                 report.files.append(_load_file(con, path, fmt, progress, run_))
             _finish_batches(con, run_, report)
             run(con, "COMMIT")
-        except BaseException:
-            run(con, "ROLLBACK")
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, duckdb.Error | OSError):
+                raise _failed(exc, case) from None
             raise
         finally:
             run_.registry.close()
     return report
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    # A failed COMMIT (disk full) has already ended the transaction: rolling back again would
+    # raise "no transaction is active" and hide the error that matters.
+    with contextlib.suppress(duckdb.Error):
+        run(con, "ROLLBACK")
+
+
+def _failed(exc: BaseException, case: Case) -> LoadError:
+    """One line for a load that stopped: what failed, and that nothing was kept."""
+    text = " ".join(str(exc).split())[:400]
+    where = str(case.path.parent) if case.path is not None else "memory"
+    hint = ""
+    if any(m in text for m in ("No space", "File too large", "Permission denied",
+                               "Read-only", "Could not write", "could not write", "errno")):
+        hint = f" Check the free space and permissions of {where!r} (and its .tmp folder)."
+    return LoadError(f"The load stopped and nothing was kept (the case is as it was): "
+                     f"{text}.{hint}")
 
 
 def info(case: Case) -> dict[str, Any]:

@@ -438,7 +438,7 @@ def line_delimited(path: Path) -> bool:
         try:
             if isinstance(json.loads(line), dict):
                 return True
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
     return not (lines[0] == b"{" or lines[0].endswith((b"{", b"[")))
 

@@ -136,13 +136,26 @@ MACROS = [
     # naive_ok), year 0001-9999.
     "create or replace temp macro wb_tstext(s, naive_ok) as case "
     "when regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}"
-    "(\\.[0-9]{1,9})?)?([Zz]|[+-]([0-9]{2}):?([0-9]{2}))') and "
-    "(upper(right(s, 1)) = 'Z' or (try_cast(regexp_extract(s, '[+-]([0-9]{2}):?([0-9]{2})$', 1) "
-    "as INTEGER) * 60 + try_cast(regexp_extract(s, '[+-]([0-9]{2}):?([0-9]{2})$', 2) as INTEGER)"
-    " <= 840 and try_cast(regexp_extract(s, '[+-]([0-9]{2}):?([0-9]{2})$', 2) as INTEGER) < 60))"
+    "(\\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)') and "
+    "(upper(right(s, 1)) = 'Z' or coalesce(try_cast(regexp_extract(s, "
+    "'[+-]([0-9]{2})(:?([0-9]{2}))?$', 1) as INTEGER) * 60 + coalesce(try_cast(regexp_extract("
+    "s, '[+-]([0-9]{2})(:?([0-9]{2}))?$', 3) as INTEGER), 0), 9999) <= 840 and coalesce("
+    "try_cast(regexp_extract(s, '[+-]([0-9]{2})(:?([0-9]{2}))?$', 3) as INTEGER), 0) < 60)"
     " then try_cast(s as TIMESTAMPTZ) "
     "when naive_ok and regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}"
     "(:[0-9]{2}(\\.[0-9]{1,9})?)?') then try_cast(s || '+00:00' as TIMESTAMPTZ) end",
+    # Strict conversions of text (CSV cells, JSON text fields) for typed columns.
+    "create or replace temp macro wb_c_big(x) as case when regexp_full_match(trim(x), "
+    "'-?[0-9]{1,19}(\\.0+)?') then try_cast(split_part(trim(x), '.', 1) as BIGINT) end",
+    "create or replace temp macro wb_c_int(x) as try_cast(wb_c_big(x) as INTEGER)",
+    "create or replace temp macro wb_c_dbl(x) as case when regexp_full_match(trim(x), "
+    "'-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?') and isfinite(try_cast(trim(x) as DOUBLE)) "
+    "then try_cast(trim(x) as DOUBLE) end",
+    "create or replace temp macro wb_c_bool(x) as case lower(trim(x)) when 'true' then true "
+    "when 't' then true when '1' then true when 'false' then false when 'f' then false "
+    "when '0' then false end",
+    "create or replace temp macro wb_c_ts(x) as wb_tstext(trim(x), true)",
+    "create or replace temp macro wb_c_json(x) as case when json_valid(x) then x::JSON end",
     # Epoch seconds, or milliseconds from 10^11 on; years 1970-9999.
     "create or replace temp macro wb_epoch(v) as case "
     "when v is null or not isfinite(v) then NULL "
@@ -154,8 +167,15 @@ MACROS = [
     "when wb_jt(x) = 'VARCHAR' then wb_tstext(x->>'$', naive_ok) end",
     # The first key repeated in an object's key list, else NULL.
     "create or replace temp macro wb_dupkey(k) as case when array_length(k) > "
-    "array_length(list_distinct(k)) then list_filter(k, lambda x, i: "
-    "list_position(k, x) < i)[1] end",
+    "array_length(list_distinct(k)) then list_filter(k, lambda dk_x, dk_i: "
+    "list_position(k, dk_x) < dk_i)[1] end",
+    # A key repeated in a message or in one of its content blocks (where the text is read).
+    "create or replace temp macro wb_dup_msgs(m) as case when left(m::VARCHAR, 1) = '[' then "
+    "list_filter(list_transform(flatten(list_transform(json_transform(m, '[\"JSON\"]'), "
+    "lambda dm_m: list_concat([dm_m], case when left(json_extract(dm_m, '$.content')::VARCHAR, "
+    "1) = '[' then json_transform(json_extract(dm_m, '$.content'), '[\"JSON\"]') else [] "
+    "end))), lambda dm_o: case when left(dm_o::VARCHAR, 1) = '{' then "
+    "wb_dupkey(json_keys(dm_o)) end), lambda dm_d: dm_d is not null)[1] end",
     _stop_macro(),
 ]
 

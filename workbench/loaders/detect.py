@@ -53,17 +53,17 @@ def first_record(head: str) -> Any:
     line = text.split("\n", 1)[0]
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict | list):
         try:
             value, _ = json.JSONDecoder().raw_decode(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             value = None
             if text.startswith("["):  # an array larger than the head: its first element
                 try:
                     value, _ = json.JSONDecoder().raw_decode(text[1:].lstrip(_WS))
-                except ValueError:
+                except (ValueError, RecursionError):
                     return None
     if isinstance(value, list):
         value = value[0] if value else None
@@ -74,6 +74,81 @@ def first_record(head: str) -> Any:
                     "resourceSpans" not in value):
                 return inner[0]
     return value
+
+
+def _head(path: Path) -> tuple[bytes, bool]:
+    """(the first HEAD decompressed bytes, BOM removed; whether decompression failed there)."""
+    stream, raw = _stream.open_bytes(path)
+    data, damaged = b"", False
+    try:
+        while len(data) < HEAD:
+            piece = stream.read(HEAD - len(data))
+            if not piece:
+                break
+            data += piece
+    except (OSError, EOFError, ValueError):
+        damaged = True
+    finally:
+        stream.close()
+        raw.close()
+    return (data[3:] if data.startswith(_stream.BOM) else data), damaged
+
+
+def is_empty(path: Path) -> bool:
+    """Whether a file holds nothing but whitespace once decompressed (a damaged compressed
+    file is not empty: its load reports the damage)."""
+    if path.stat().st_size == 0:
+        return True
+    data, damaged = _head(path)
+    return not damaged and len(data) < HEAD and not data.strip(_WS.encode())
+
+
+def first_keys(path: Path) -> tuple[str, set[str]]:
+    """('parquet' | 'json' | 'csv' | 'empty', the first record's keys or the CSV header)."""
+    with path.open("rb") as f:
+        if f.read(4) == b"PAR1":
+            return "parquet", set()
+    head = _stream.head_text(path, HEAD).lstrip("\ufeff" + _WS)
+    if not head:
+        return "empty", set()
+    if head.startswith(("{", "[")):
+        record = first_record(head)
+        return "json", set(record) if isinstance(record, dict) else set()
+    return "csv", {h.strip().strip('"') for h in head.split("\n", 1)[0].split(",")}
+
+
+_REQUEST_KEYS = {"request_id", "resourceSpans", "custom_id", "startTime", "timestamp", "ts"}
+_KINDS = {"canonical_csv": ("csv",), "canonical_parquet": ("parquet",),
+          "accounts": ("csv", "json"), "releases": ("csv", "json")}
+
+
+def check_format(path: Path, fmt: str, given_as: str) -> None:
+    """Fail clearly when a file plainly is not what it was given as (`--format X`,
+    `--accounts`, `--releases`): CSV forced on JSON, a request log given as account records.
+    A file whose content fits is left to its loader, which quarantines bad records."""
+    kind, keys = first_keys(path)
+    if kind == "empty":
+        return
+    wanted = _KINDS.get(fmt, ("json", "csv") if fmt == "litellm" else ("json",))
+    try:
+        seen: str | None = detect_format(path)
+    except LoadError:
+        seen = None
+    lower = {k.lower() for k in keys}
+    wrong = kind not in wanted
+    if fmt == "accounts" and ("account_id" not in lower or lower & {k.lower() for k in
+                                                                    _REQUEST_KEYS}):
+        wrong = True
+    if fmt == "releases" and not {"model", "released_at"} <= lower:
+        wrong = True
+    if wrong:
+        what = f"{seen} ({kind})" if seen else kind
+        fields = ", ".join(sorted(keys)[:8])
+        msg = (f"File {str(path)!r}, given {given_as}, is not {fmt}: it reads as {what}, "
+               f"with fields {fields or 'none'}. Give the right file"
+               + (", or drop --format to detect it." if given_as.startswith("as --format")
+                  else "."))
+        raise LoadError(msg)
 
 
 def format_of_keys(keys: set[str]) -> str:
@@ -114,8 +189,11 @@ def detect_format(path: Path) -> str:
     with path.open("rb") as f:
         if f.read(4) == b"PAR1":
             return "canonical_parquet"
-    head = _stream.head_text(path, HEAD).lstrip("\ufeff" + _WS)
+    data, damaged = _head(path)
+    head = data.decode("utf-8", errors="replace").lstrip(_WS)
     if not head:
+        if damaged:  # nothing readable: the native loader stages the damage as `unreadable`
+            return "native"
         msg = f"File {str(path)!r} is empty."
         raise LoadError(msg)
     if head.startswith(("{", "[")):

@@ -213,7 +213,8 @@ def payload_env() -> str:
     conversation_id := NULL::JSON,
     model := coalesce({_nz('l.model')}, {_nz('l.model_group')}),
     status := {_status('l.status', "l.error_information->'$.error_code'")},
-    latency_ms := to_json(round((wb_dbl(l."endTime") - wb_dbl(l."startTime")) * 1000)::BIGINT),
+    latency_ms := to_json(try_cast(round((wb_dbl(l."endTime") - wb_dbl(l."startTime"))
+      * 1000) as BIGINT)),
     input_tokens := l.prompt_tokens, output_tokens := l.completion_tokens,
     cache_read_tokens := coalesce(
       l.hidden_params->'$.usage_object.prompt_tokens_details.cached_tokens',

@@ -50,7 +50,8 @@ def envelope_sql() -> str:
 select _line, _seq, _raw, _bytes, _utf8, _oversize, _json_ok, _jt,
   list_filter(_keys, lambda k: not list_contains([{known}], k)) as _unknown,
   coalesce(wb_dupkey(_keys), wb_dupkey(json_keys(j.request)),
-           wb_dupkey(json_keys(j.response))) as _dup,
+           wb_dupkey(json_keys(j.response)),
+           wb_dup_msgs(coalesce(j.request->'$.messages', j.request->'$.input'))) as _dup,
   wb_full(j.request) as _full,
   case when j is not null then struct_pack({fields}) end as e
 from ({record_columns(envelope.STRUCT)})"""
