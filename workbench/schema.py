@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a canonical table."""
+    """One column of a canonical table; `compression` forces DuckDB's method for it."""
 
     name: str
     type: str
     doc: str
+    compression: str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,27 +29,39 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     derived: bool = False  # written by the workbench (features, detectors, linking), not loaded
+    unique: tuple[str, ...] = ()  # unique without an index: the loader keeps it so
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The columns that identify a row: the primary key, or the loader-kept unique key."""
+        return self.primary_key or self.unique
+
     def ddl(self, name: str | None = None) -> str:
         """CREATE TABLE statement for this table (names are ours, never user input)."""
-        cols = [f'"{c.name}" {c.type}' for c in self.columns]
+        cols = [f'"{c.name}" {c.type}' + (f" USING COMPRESSION {c.compression}"
+                                           if c.compression else "") for c in self.columns]
         if self.primary_key:
             cols.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
         body = ",\n  ".join(cols)
         return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  {body}\n)'
 
 
-def _t(name: str, doc: str, cols: list[tuple[str, str, str]], pk: tuple[str, ...] = (),
-       derived: bool = False) -> Table:
-    return Table(name, doc, tuple(Column(*c) for c in cols), pk, derived)
+def _t(name: str, doc: str, cols: list[tuple[str, ...]], pk: tuple[str, ...] = (),
+       derived: bool = False, unique: tuple[str, ...] = ()) -> Table:
+    return Table(name, doc, tuple(Column(*c) for c in cols), pk, derived, unique)
+
+
+# Long, mostly distinct text (prompts, outputs, bodies): zstd writes it several times faster than
+# DuckDB's automatic choice of dictionary / FSST, and smaller (docs/benchmarks.md, "Load").
+TEXT = "zstd"
 
 
 REQUESTS = _t("requests", "One row per API call, narrow and typed; text kept to the last turn.", [
-    ("request_id", "VARCHAR", "Provider's request id; primary key."),
+    ("request_id", "VARCHAR", "Provider's request id; unique (kept by the loader)."),
     ("ts", "TIMESTAMPTZ", "When the request arrived, UTC."),
     ("account_id", "VARCHAR", "Billing account that made the call."),
     ("org_id", "VARCHAR", "Organisation the account belongs to."),
@@ -91,9 +104,10 @@ REQUESTS = _t("requests", "One row per API call, narrow and typed; text kept to 
     ("n_messages", "INTEGER", "Number of messages in the request."),
     ("n_user_turns", "INTEGER", "Number of user messages in the request."),
     ("prompt_text", "VARCHAR", "Text of the last user turn (adversary-controlled); NULL when "
-                               "content is not retained."),
+                               "content is not retained.", TEXT),
     ("prompt_chars", "INTEGER", "Length of prompt_text in characters."),
-    ("output_text", "VARCHAR", "Text the model returned (first choice); NULL when not retained."),
+    ("output_text", "VARCHAR", "Text the model returned (first choice); NULL when not retained.",
+     TEXT),
     ("output_chars", "INTEGER", "Length of output_text in characters."),
     ("input_tokens", "INTEGER", "Every input token of the call, cached or not: includes "
                                 "cache_read_tokens and cache_write_tokens (Anthropic's "
@@ -113,16 +127,16 @@ REQUESTS = _t("requests", "One row per API call, narrow and typed; text kept to 
     ("load_batch", "INTEGER", "load_batches.batch_id of the load that brought this row."),
     ("source_file", "VARCHAR", "File the row came from."),
     ("source_line", "BIGINT", "Line (or record number) in source_file, from 1."),
-], pk=("request_id",))
+], unique=("request_id",))
 
 REQUEST_CONTENT = _t("request_content", "Full content of each request, kept apart from "
                      "`requests` so that scans stay fast.", [
-    ("request_id", "VARCHAR", "Joins requests.request_id."),
-    ("system_prompt", "VARCHAR", "Full system prompt (adversary-controlled)."),
-    ("messages", "JSON", "Full message list as sent."),
-    ("tools", "JSON", "Tool definitions as sent."),
-    ("response", "JSON", "Full response body as returned."),
-], pk=("request_id",))
+    ("request_id", "VARCHAR", "Joins requests.request_id; unique (kept by the loader)."),
+    ("system_prompt", "VARCHAR", "Full system prompt (adversary-controlled).", TEXT),
+    ("messages", "JSON", "Full message list as sent.", TEXT),
+    ("tools", "JSON", "Tool definitions as sent.", TEXT),
+    ("response", "JSON", "Full response body as returned.", TEXT),
+], unique=("request_id",))
 
 ACCOUNTS = _t("accounts", "One row per billing account, from the provider's account records.", [
     ("account_id", "VARCHAR", "Billing account id."),
@@ -305,6 +319,9 @@ def markdown() -> str:
         out += [f"## `{t.name}`{kind}", "", t.doc, ""]
         if t.primary_key:
             out += [f"Primary key: `{', '.join(t.primary_key)}`.", ""]
+        if t.unique:
+            out += [f"Unique: `{', '.join(t.unique)}`, kept by the loader (no index: an "
+                    "index would slow every insert as the table grows).", ""]
         out += ["| column | type | meaning |", "|---|---|---|"]
         out += [f"| `{c.name}` | {c.type} | {c.doc} |" for c in t.columns]
         out.append("")

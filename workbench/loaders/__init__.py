@@ -23,7 +23,7 @@ import duckdb
 
 from workbench.errors import LoadError, did_you_mean, unknown
 from workbench.loaders import _opts, _stream, batch
-from workbench.loaders._commit import Counts, commit_stage, first, run
+from workbench.loaders._commit import Counts, KeySet, commit_stage, first, run
 from workbench.loaders.bodies import install_macros
 from workbench.loaders.detect import check_format, detect_format, expand, is_empty
 from workbench.schema import TABLES
@@ -186,6 +186,20 @@ class _Load:
     opts: _opts.Options
     registry: batch.Registry = field(default_factory=batch.Registry)
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
+    keys: dict[str, KeySet] = field(default_factory=dict)  # tables kept unique by the load
+
+    def keyset(self, con: duckdb.DuckDBPyConnection, target: str) -> KeySet | None:
+        table = TABLES[target]
+        if table.primary_key or not table.unique:
+            return None
+        if target not in self.keys:
+            self.keys[target] = KeySet(con, table)
+        return self.keys[target]
+
+    def close(self) -> None:
+        self.registry.close()
+        for k in self.keys.values():
+            k.close()
 
 
 def _stage_iter(con: duckdb.DuckDBPyConnection, fmt: str, path: Path,
@@ -220,8 +234,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, progress: b
     started = time.time()
     report = FileReport(str(path), fmt, target, batch_id)
     show = _printer(path.name, path.stat().st_size, progress)
+    keys = run_.keyset(con, target)
     for _ in _stage_iter(con, fmt, path, show, run_, batch_id):
-        report.counts.add(commit_stage(con, TABLES[target], batch_id, str(path)))
+        report.counts.add(commit_stage(con, TABLES[target], batch_id, str(path), keys))
     if show is not None and time.time() - started >= PROGRESS_AFTER:
         print(file=sys.stderr)
     c = report.counts
@@ -328,7 +343,7 @@ def load(case: Case, paths: Any, *, format: str | None = None,
                 raise _failed(exc, case) from None
             raise
         finally:
-            run_.registry.close()
+            run_.close()
     return report
 
 

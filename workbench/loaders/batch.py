@@ -148,7 +148,7 @@ def stage_input(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progres
     registry.held.append(held)
     provider = PROVIDER[fmt]
 
-    def build(s: duckdb.DuckDBPyConnection) -> object:
+    def build(s: duckdb.DuckDBPyConnection, _chunk: object) -> object:
         run(s, f"create or replace temp table wb_in as {_input_sql(fmt)}")
         # A custom_id seen before in this load (this file or another) is ambiguous.
         run(s, """create or replace temp table wb_in2 as
@@ -228,7 +228,7 @@ def stage_output(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progre
                     account_hint=opts.hint("nothing (batch files record no account)"))
     provider = PROVIDER[fmt]
 
-    def build(s: duckdb.DuckDBPyConnection) -> object:
+    def build(s: duckdb.DuckDBPyConnection, _chunk: object) -> object:
         staged = s.sql(sql).to_arrow_table()
         run(s, """update wb_batch_inputs set used = true where provider = $p and custom_id in
             (select wb_s(json_extract(text, '$.custom_id')) from chunk_in

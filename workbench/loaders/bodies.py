@@ -85,6 +85,13 @@ MACROS = [
     "else x::VARCHAR end",
     # An id: a scalar as text, the empty string as NULL (an empty id is no id).
     "create or replace temp macro wb_s(x) as nullif(wb_v(x), '')",
+    # A line holding nothing but blanks (trimming a long line whole costs a copy of it).
+    "create or replace temp macro wb_blank(t, chars) as case when length(t) < 256 then "
+    "trim(t, chars) = '' when trim(left(t, 256), chars) <> '' then false "
+    "else trim(t, chars) = '' end",
+    # Whether a record starts, after blanks, with `{`.
+    "create or replace temp macro wb_object_start(t) as (starts_with(t, '{') or "
+    "starts_with(ltrim(left(t, 4096), chr(32) || chr(9) || chr(13) || chr(10)), '{'))",
     # A request body as it was sent: an object holding its conversation (messages, input or
     # prompt). A gateway that keeps only metadata drops those, and then the API defaults
     # (one choice, no tools, not streamed) cannot be assumed.

@@ -8,6 +8,7 @@ or `response.model`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,9 @@ select *,
   case when j is not null then json_keys(_raw) end as _keys
 from (select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_ok as _utf8,
              oversize as _oversize,
-             case when utf8_ok and not oversize and starts_with(ltrim(text), '{{')
+             case when utf8_ok and not oversize and wb_object_start(text)
                   then try(json_transform(text, '{transform}')) end as j
-      from chunk_in where trim(text) <> '')"""
+      from chunk_in where not wb_blank(text, ' '))"""
 
 
 def envelope_sql() -> str:
@@ -66,6 +67,8 @@ def scratch(opts: _opts.Options | None = None, macros: Iterable[str] = ()
     is freed when the next one replaces it.
     """
     s = duckdb.connect()
+    # Half the cores: the load's own connection compresses and writes on the others meanwhile.
+    run(s, f"SET threads = {max(1, (os.cpu_count() or 2) // 2)}")
     run(s, "SET TimeZone = 'UTC'")
     run(s, "SET preserve_insertion_order = true")
     run(s, "SET enable_progress_bar = false")
@@ -78,44 +81,85 @@ def scratch(opts: _opts.Options | None = None, macros: Iterable[str] = ()
 
 def stage_chunks(con: duckdb.DuckDBPyConnection, tables: Iterator[pa.Table], sql: str,
                  opts: _opts.Options | None = None, *,
-                 build: Callable[[duckdb.DuckDBPyConnection], Any] | None = None,
+                 build: Callable[[duckdb.DuckDBPyConnection, pa.Table], Any] | None = None,
                  macros: Iterable[str] = (),
                  scratch_con: duckdb.DuckDBPyConnection | None = None) -> Iterator[None]:
     """Stage each chunk of records and hand it to `con` as `wb_stage`; yield after each.
 
     The stage is built on a scratch connection by `sql` (which reads `chunk_in`), or by
-    `build(scratch)` (which returns an Arrow table) when given. A file that cannot be
-    decompressed to its end stages, last, one `unreadable` record. `scratch_con`, when given,
-    is used (and left open) instead of a fresh scratch connection."""
-    def hand_over(staged: Any) -> None:
-        run(con, "drop table if exists wb_stage")
-        set_stage(staged)
-
-    s = scratch_con if scratch_con is not None else scratch(opts, macros)
-    shape = None
-    try:
+    `build(scratch, chunk)` (which returns an Arrow table) when given. Reading, staging and the
+    caller's inserts overlap: the records are read in one background thread and staged in
+    another while the caller commits the previous chunk (DuckDB releases the GIL). A file that
+    cannot be decompressed to its end stages, last, one `unreadable` record. `scratch_con`,
+    when given, is used (and left open) instead of a fresh scratch connection."""
+    def staged() -> Iterator[pa.Table]:
+        s = scratch_con if scratch_con is not None else scratch(opts, macros)
+        shape = None
         try:
-            for tbl in _stream.prefetch(tables):
-                s.register("chunk_in", tbl)
-                staged = build(s) if build is not None else s.sql(sql).to_arrow_table()
-                s.unregister("chunk_in")
-                shape = staged.schema
-                hand_over(staged)
-                yield
-                clear_stage()
-        except OSError as exc:
-            if shape is None:  # nothing staged yet: stage an empty chunk for the columns
-                s.register("chunk_in", _stream.SCHEMA.empty_table())
-                shape = (build(s) if build is not None else s.sql(sql).to_arrow_table()).schema
-                s.unregister("chunk_in")
-            row: dict[str, list[Any]] = {n: [None] for n in shape.names}
-            row.update(_raw=[""], _bytes=[0], _reason=["unreadable"], _detail=[str(exc)])
-            hand_over(pa.Table.from_pydict(row, schema=shape))
+            try:
+                for tbl in _stream.prefetch(tables):
+                    s.register("chunk_in", tbl)
+                    out = build(s, tbl) if build is not None else s.sql(sql).to_arrow_table()
+                    s.unregister("chunk_in")
+                    shape = out.schema
+                    yield out
+            except OSError as exc:
+                if shape is None:  # nothing staged yet: stage an empty chunk for the columns
+                    empty = _stream.SCHEMA.empty_table()
+                    s.register("chunk_in", empty)
+                    shape = (build(s, empty) if build is not None
+                             else s.sql(sql).to_arrow_table()).schema
+                    s.unregister("chunk_in")
+                row: dict[str, list[Any]] = {n: [None] for n in shape.names}
+                row.update(_raw=[""], _bytes=[0], _reason=["unreadable"], _detail=[str(exc)])
+                yield pa.Table.from_pydict(row, schema=shape)
+        finally:
+            if scratch_con is None:
+                s.close()
+
+    try:
+        for out in _stream.prefetch(staged()):
+            run(con, "drop table if exists wb_stage")
+            set_stage(out)
             yield
+            clear_stage()
     finally:
         clear_stage()
-        if scratch_con is None:
-            s.close()
+
+
+def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.Table], pa.Table]:
+    """Stage a chunk by the fast path (`fast.py`), and the records it leaves by the slow one."""
+    import pyarrow.compute as pc
+
+    from workbench.loaders import fast
+
+    slow = stage_sql(envelope_sql(), account_hint=opts.hint("account_id"))
+    quick = fast.fast_sql()
+    shapes: list[pa.Schema] = []
+
+    def build(s: duckdb.DuckDBPyConnection, tbl: pa.Table) -> pa.Table:
+        if not shapes:
+            s.register("chunk_in", _stream.SCHEMA.empty_table())
+            shapes.append(s.sql(slow).to_arrow_table().schema)
+            s.register("chunk_in", tbl)
+        shape = shapes[0]
+        if SLOW_ONLY:
+            return s.sql(slow).to_arrow_table().cast(shape)
+        f = s.sql(quick).to_arrow_table()
+        ok = pc.fill_null(f.column("_fast"), False)
+        good = f.filter(ok).select(shape.names).cast(shape)
+        if good.num_rows == f.num_rows:
+            return good
+        rest = tbl.filter(pc.is_in(tbl.column("line"),
+                                   value_set=f.filter(pc.invert(ok)).column("_line")))
+        s.register("chunk_in", rest)
+        redone = s.sql(slow).to_arrow_table().cast(shape)
+        return pa.concat_tables([good, redone])
+
+    return build
+
+
+SLOW_ONLY = False  # tests set it to hold the fast path to the slow path's results
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None,
@@ -130,6 +174,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = No
         >>> wb.open().load([p], progress=False).loaded
         1
     """
+    from workbench.loaders import fast
+
     opts = opts or _opts.Options()
-    sql = stage_sql(envelope_sql(), account_hint=opts.hint("account_id"))
-    yield from stage_chunks(con, _split.read(path, on_progress=on_progress), sql, opts)
+    yield from stage_chunks(con, _split.read(path, on_progress=on_progress), "", opts,
+                            build=fast_build(opts), macros=fast.MACROS)

@@ -176,9 +176,9 @@ def _scan(source: str) -> str:
 with l as (
   select line as _line, text as _txt, nbytes, utf8_ok, oversize,
     case when utf8_ok and not oversize
-              and starts_with(ltrim(text, chr(32) || chr(9) || chr(13) || chr(10)), '{{')
+              and wb_object_start(text)
          then try(json_transform(text, '{_DOC}')) end as d
-  from {source} where trim(text, chr(32) || chr(9) || chr(13) || chr(10)) <> ''
+  from {source} where not wb_blank(text, chr(32) || chr(9) || chr(13) || chr(10))
 ),
 bad as (
   select _line, _txt as _raw, nbytes as _bytes,
