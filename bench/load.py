@@ -4,8 +4,8 @@ the peak memory of a large pretty-printed OTLP load.
 Default mode: builds a file of N native-envelope records (default 1,000,000) by cycling the
 records of a small simulated world with fresh request ids, then, each in a fresh subprocess so
 peak memory is per-step: (1) the baseline `CREATE TABLE raw AS SELECT * FROM read_json(file)`
-into a case-sized DuckDB file, and (2) `workbench load` of the file. Writes section "load" of
-docs/benchmarks.md.
+into a case-sized DuckDB file, and (2) `workbench.load(workbench.open(case), file)`. Writes
+section "load" of docs/benchmarks.md.
 
 `--otlp-gb G`: builds one pretty-printed OTLP/JSON document of about G GB (one resource, one
 scope, spans with GenAI attributes and messages of a few hundred characters each) and loads it
@@ -44,10 +44,9 @@ print(time.perf_counter() - t, n, u.ru_maxrss / 1024, u.ru_utime + u.ru_stime)
 """
 LOADER = """
 import sys, time, resource, workbench as wb
-from workbench.loaders import load
 case = wb.open(sys.argv[2])
 t = time.perf_counter()
-r = load(case, [sys.argv[1]], progress=False)
+r = wb.load(case, [sys.argv[1]], progress=False)
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(time.perf_counter() - t, r.loaded, u.ru_maxrss / 1024, r.quarantined, u.ru_utime + u.ru_stime)
 """
@@ -89,7 +88,7 @@ def build(out: Path, records: int, shape: str = "real") -> None:
     import random
 
     from workbench.loaders._stream import chunks
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     world = out / "world"
     simulate(world, accounts=300, days=3, seed=7)
@@ -131,10 +130,9 @@ def build(out: Path, records: int, shape: str = "real") -> None:
 
 OTLP_LOADER = """
 import sys, time, resource, workbench as wb
-from workbench.loaders import load
 case = wb.open(sys.argv[2])
 t = time.perf_counter()
-r = load(case, [sys.argv[1]], progress=False)
+r = wb.load(case, [sys.argv[1]], progress=False)
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(time.perf_counter() - t, r.read, r.loaded, r.quarantined, u.ru_maxrss / 1024,
       u.ru_utime + u.ru_stime)

@@ -9,11 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import workbench as wb
 
 SCRIPT = """
 import sys, workbench as wb
-wb.open(sys.argv[1]).load(sys.argv[2:], progress=True)
+wb.load(wb.open(sys.argv[1]), sys.argv[2:], progress=True)
 """
 TABLES = ("requests", "request_content", "quarantine", "accounts")
 
@@ -48,7 +50,7 @@ def test_sigkill_mid_load_leaves_case_unchanged_and_rerun_matches_clean(tmp_path
     logs = _write_logs(tmp_path, files=3, lines=400)
     first, rest = logs[:1], logs[1:]
     case_path = tmp_path / "case.duckdb"
-    wb.open(case_path).load(first, progress=False)
+    wb.load(wb.open(case_path), first, progress=False)
     before = _snapshot(case_path)
 
     env = {**os.environ, "WORKBENCH_LOAD_CHUNK_ROWS": "20", "WORKBENCH_PROGRESS_AFTER": "0"}
@@ -65,9 +67,27 @@ def test_sigkill_mid_load_leaves_case_unchanged_and_rerun_matches_clean(tmp_path
     assert proc.returncode == -signal.SIGKILL
     assert _snapshot(case_path) == before
 
-    wb.open(case_path).load(rest, progress=False)
+    wb.load(wb.open(case_path), rest, progress=False)
     clean_path = tmp_path / "clean.duckdb"
     clean = wb.open(clean_path)
-    clean.load(first, progress=False)
-    clean.load(rest, progress=False)
+    wb.load(clean, first, progress=False)
+    wb.load(clean, rest, progress=False)
     assert _snapshot(case_path) == _snapshot(clean_path)
+
+
+def test_a_load_is_in_the_access_log_and_a_failed_one_is_not(tmp_path: Path) -> None:
+    from workbench.audit import read
+    from workbench.errors import LoadError
+
+    path = tmp_path / "c.duckdb"
+    logs = _write_logs(tmp_path, 2, 10)
+    report = wb.load(wb.open(path), logs, progress=False)
+    entries = [e for e in read(path) if e["action"] == "load"]
+    assert len(entries) == 1
+    assert entries[0]["files"] == [str(p) for p in logs]
+    assert (entries[0]["read"], entries[0]["loaded"], entries[0]["quarantined"],
+            entries[0]["duplicate"]) == (report.read, report.loaded, report.quarantined,
+                                         report.duplicate)
+    with pytest.raises(LoadError):
+        wb.load(wb.open(path), logs, format="canonical_csv", progress=False)
+    assert len([e for e in read(path) if e["action"] == "load"]) == 1

@@ -54,7 +54,7 @@ def test_truncated_zstd_is_unreadable_not_complete(tmp_path: Path) -> None:
     p = tmp_path / "cut.jsonl.zst"
     p.write_bytes(data[: len(data) // 2])
     c = wb.open()
-    report = c.load(p, progress=False)
+    report = wb.load(c, p, progress=False)
     assert 0 < report.loaded < 20000
     assert "unreadable" in _reasons(c)
     assert set(_reasons(c)) <= {"unreadable", "malformed_json"}
@@ -79,7 +79,7 @@ def test_one_overflowing_record_is_quarantined_alone(tmp_path: Path,
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({**_rec("x"), **field}) + "\n" + json.dumps(_rec("y")) + "\n")
     c = wb.open()
-    report = c.load([good, bad], progress=False)
+    report = wb.load(c, [good, bad], progress=False)
     assert (report.loaded, report.quarantined) == (4, 1)
     assert _reasons(c)[0] in {"wrong_type", "bad_timestamp"}
 
@@ -145,7 +145,7 @@ def test_an_empty_file_in_a_glob_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "day3.jsonl.gz").write_bytes(gzip.compress(b"\n  \n"))
     (tmp_path / "day4.jsonl").write_bytes(_lines(2, "b"))
     c = wb.open()
-    report = c.load(str(tmp_path / "day*"), progress=False)
+    report = wb.load(c, str(tmp_path / "day*"), progress=False)
     assert report.loaded == 5
     assert "day2.jsonl: skipped, empty file" in str(report)
 
@@ -238,7 +238,7 @@ def test_a_byte_order_mark_costs_no_record(tmp_path: Path) -> None:
         p = tmp_path / name
         p.write_bytes(data)
         c = wb.open()
-        report = c.load(p, progress=False)
+        report = wb.load(c, p, progress=False)
         assert report.quarantined == 0, (name, c.sql("select * from quarantine").rows())
         assert report.loaded == report.read > 0
 
@@ -248,7 +248,7 @@ def test_glob_characters_in_a_real_file_name(tmp_path: Path) -> None:
     p.write_bytes(_lines(2))
     (tmp_path / "logs2.jsonl").write_bytes(_lines(3, "other"))  # what the glob would match
     c = wb.open()
-    assert c.load(p, progress=False).loaded == 2
+    assert wb.load(c, p, progress=False).loaded == 2
     assert c.sql("select distinct source_file from requests").item() == str(p)
 
 
@@ -257,7 +257,7 @@ def test_duckdb_does_not_glob_a_canonical_csv_name_again(tmp_path: Path) -> None
     (tmp_path / "g*.csv").write_text(head + "r1,2026-02-03T06:05:06Z,a,m\n")
     (tmp_path / "g1.csv").write_text(head + "x1,2026-02-03T06:05:06Z,a,m\n")
     c = wb.open()
-    report = c.load(tmp_path / "g*.csv", progress=False)
+    report = wb.load(c, tmp_path / "g*.csv", progress=False)
     assert report.loaded == 1
     assert c.sql("select request_id, source_file from requests").rows() == [
         ("r1", str(tmp_path / "g*.csv"))]
@@ -291,7 +291,7 @@ def test_values_that_do_not_convert_exactly_are_refused(tmp_path: Path,
     p = tmp_path / "a.jsonl"
     p.write_text(json.dumps({**_rec("r1"), **field}) + "\n")
     c = wb.open()
-    c.load(p, progress=False)
+    wb.load(c, p, progress=False)
     assert _reasons(c) == [reason]
 
 
@@ -301,7 +301,7 @@ def test_exact_values_still_convert(tmp_path: Path) -> None:
                                  timestamp="2026-02-03T06:05:06.5-14:00",
                                  request={"logprobs": False, "messages": []})) + "\n")
     c = wb.open()
-    c.load(p, progress=False)
+    wb.load(c, p, progress=False)
     row = c.sql("select latency_ms, status, ts, logprobs from requests").row(0)
     assert row[:2] == (1500, 200)
     assert str(row[2]) == "2026-02-03 20:05:06.500000+00:00"
@@ -328,7 +328,7 @@ def test_a_key_given_twice_is_refused_not_resolved(tmp_path: Path, record: str) 
     p = tmp_path / "a.jsonl"
     p.write_text(record + "\n" + json.dumps(_rec("ok")) + "\n")
     c = wb.open()
-    report = c.load(p, progress=False)
+    report = wb.load(c, p, progress=False)
     assert (report.loaded, report.quarantined) == (1, 1)
     reason, detail = c.sql("select reason, detail from quarantine").row(0)
     assert reason == "duplicate_key"
@@ -341,7 +341,7 @@ def test_nesting_deeper_than_a_recursive_parser_allows(tmp_path: Path) -> None:
     p.write_text('{"request_id": "d1", "timestamp": 1770127506, "account_id": "a", "model": "m", '
                  f'"request": {{"messages": {deep}}}}}\n' + json.dumps(_rec("ok")) + "\n")
     c = wb.open()
-    report = c.load(p, progress=False)
+    report = wb.load(c, p, progress=False)
     assert report.read == 2 == report.loaded + report.quarantined
     assert "ok" in set(c.sql("select request_id from requests")["request_id"])
 

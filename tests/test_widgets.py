@@ -436,7 +436,7 @@ def test_a_stale_or_missing_rollup_falls_back_with_the_same_panels(
 def test_detect_builds_the_rollup(xss_case: wb.Case) -> None:
     from workbench.rollups import fresh
 
-    xss_case.detect(only=["logit_probing"], link=False)
+    wb.detect(xss_case, only=["logit_probing"], link=False)
     with xss_case.connect() as con:
         record = fresh(con)
     assert record is not None

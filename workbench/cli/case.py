@@ -56,8 +56,6 @@ def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases:
         if p is not None and not any(ch in str(p) for ch in "*?[") and not p.exists():
             msg = f"Input {str(p)!r} does not exist. Check the path."
             raise LoadError(msg)
-    from workbench.loaders import load
-
     _not_another_database(db)
     try:
         case = wb.open(db)
@@ -70,8 +68,8 @@ def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases:
         msg = (f"Cannot open the case {str(db)!r} for writing: {first}. Give a --db path in a "
                "folder you can write to.")
         raise CaseError(msg) from None
-    report = load(case, list(paths), format=fmt, accounts=accounts, releases=releases,
-                  account_from=account_from, progress=not quiet)
+    report = wb.load(case, list(paths), format=fmt, accounts=accounts, releases=releases,
+                     account_from=account_from, progress=not quiet)
     click.echo(str(report))
 
 
@@ -112,7 +110,9 @@ def info_cmd(db: Path) -> None:
 
 def print_info(case: Any) -> None:
     """Print a case's summary: tables, row counts, time span, quarantine by reason."""
-    data = case.info()
+    from workbench.loaders import info
+
+    data = info(case)
     click.echo(f"case: {data['path']}")
     click.echo(f"requests: {data['first_request']} .. {data['last_request']}")
     click.echo(f"load batches: {data['load_batches']} ({data['files_loaded']} files)")

@@ -26,7 +26,7 @@ def report_cmd(db: Path, campaign: str, out: Path, fmt: str) -> None:
     import workbench as wb
 
     case = wb.open(db, read_only=True)
-    case.report(campaign, out=out, format=fmt)
+    wb.report(case, campaign, out=out, format=fmt)
     click.echo(f"Wrote {out} ({fmt}).")
 
 
@@ -43,7 +43,7 @@ def indicators_cmd(db: Path, campaign: str, fmt: str, out: Path | None) -> None:
     import workbench as wb
 
     case = wb.open(db, read_only=True)
-    text = case.indicators(campaign, format=fmt)
+    text = wb.indicators(case, campaign, format=fmt)
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:

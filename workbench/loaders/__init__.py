@@ -344,6 +344,9 @@ def load(case: Case, paths: Any, *, format: str | None = None,
             raise
         finally:
             run_.close()
+    case.audit("load", files=[f.path for f in report.files], read=report.read,
+               loaded=report.loaded, quarantined=report.quarantined,
+               duplicate=report.duplicate)
     return report
 
 

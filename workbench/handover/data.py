@@ -1,7 +1,7 @@
 """What an evidence report shows, read from the case: one query per section, bounded in size.
 
-Kept apart from the rendering in `workbench.report` so that the HTML and the Markdown show the
-same facts. Every value is bound as `$name`; table names are ours.
+Kept apart from the rendering in `workbench.handover.report` so that the HTML and the Markdown
+show the same facts. Every value is bound as `$name`; table names are ours.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import workbench
+from workbench._version import __version__
 from workbench.errors import unknown
-from workbench.indicators import check_campaign, indicators
-from workbench.report_data import gather
+from workbench.handover.data import gather
+from workbench.handover.indicators import check_campaign, indicators
 from workbench.safe import escape, html_block, markdown
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def _summary_items(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("Data span of the case", f"{_fmt(span['first'])} to {_fmt(span['last'])}, "
                                   f"{_fmt(span['requests'])} requests"),
         ("Case", d["case_path"]), ("Generated", _fmt(d["generated_at"])),
-        ("Workbench", workbench.__version__),
+        ("Workbench", __version__),
     ]
 
 
