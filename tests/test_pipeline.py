@@ -54,6 +54,17 @@ def test_a_run_reports_every_phase(copy: Path) -> None:
     assert len(set(report.runs["run_id"])) == 1
 
 
+def test_rerunning_one_detector_keeps_the_cohort_evidence(copy: Path) -> None:
+    case = wb.open(copy)
+    links = "select count(*) from account_links where kind = 'cohort'"
+    full = case.sql(links).item()
+    assert full > 0  # the small world has cohorts judged to act as one group
+    report = wb.detect(case, only=["cot_elicitation"])
+    # the communities are rebuilt, so the cohorts over them are judged again, as wb.link does
+    assert {"cot_elicitation", "cohort_churn", "cohort_harvest"} <= set(report.runs["detector"])
+    assert case.sql(links).item() == full
+
+
 def test_a_failing_cohort_detector_rolls_the_run_back(copy: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     case = wb.open(copy)
