@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import workbench as wb
 
 SCRIPT = """
@@ -71,3 +73,21 @@ def test_sigkill_mid_load_leaves_case_unchanged_and_rerun_matches_clean(tmp_path
     wb.load(clean, first, progress=False)
     wb.load(clean, rest, progress=False)
     assert _snapshot(case_path) == _snapshot(clean_path)
+
+
+def test_a_load_is_in_the_access_log_and_a_failed_one_is_not(tmp_path: Path) -> None:
+    from workbench.audit import read
+    from workbench.errors import LoadError
+
+    path = tmp_path / "c.duckdb"
+    logs = _write_logs(tmp_path, 2, 10)
+    report = wb.load(wb.open(path), logs, progress=False)
+    entries = [e for e in read(path) if e["action"] == "load"]
+    assert len(entries) == 1
+    assert entries[0]["files"] == [str(p) for p in logs]
+    assert (entries[0]["read"], entries[0]["loaded"], entries[0]["quarantined"],
+            entries[0]["duplicate"]) == (report.read, report.loaded, report.quarantined,
+                                         report.duplicate)
+    with pytest.raises(LoadError):
+        wb.load(wb.open(path), logs, format="canonical_csv", progress=False)
+    assert len([e for e in read(path) if e["action"] == "load"]) == 1

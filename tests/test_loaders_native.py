@@ -160,3 +160,37 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     assert set(reasons) <= {"unreadable", "malformed_json"}
     assert len(reasons) <= 2
     _reconciles(c)
+
+
+def test_unknown_fields_are_named_in_the_summary(tmp_path: Path) -> None:
+    from workbench.loaders import load
+
+    p = tmp_path / "a.jsonl"
+    p.write_text(json.dumps({"request_id": "r1", "timestamp": 1770127506, "acount_id": "a",
+                             "account_id": "a", "model": "m", "latency": 5}) + "\n")
+    report = load(wb.open(), p, progress=False)
+    text = str(report)
+    assert "ignored fields: 'acount_id' (1; did you mean account_id?), 'latency' (1" in text
+    assert "no prompt or output text kept" in text
+
+
+def test_model_falls_back_to_the_response(tmp_path: Path) -> None:
+    p = tmp_path / "a.jsonl"
+    p.write_text(json.dumps({"request_id": "r1", "timestamp": 1770127506, "account_id": "a",
+                             "response": {"type": "message", "model": "claude-x-0201",
+                                          "content": [{"type": "text", "text": "ok"}]}}) + "\n")
+    c = wb.open()
+    assert wb.load(c, p, progress=False).loaded == 1
+    assert c.sql("select model from requests").item() == "claude-x-0201"
+
+
+def test_metadata_only_body_invents_no_defaults(tmp_path: Path) -> None:
+    # A body without its messages is not the request as sent: no default is assumed.
+    p = tmp_path / "a.jsonl"
+    p.write_text(json.dumps({"request_id": "r1", "timestamp": 1770127506, "account_id": "a",
+                             "request": {"model": "m", "max_tokens": 5}}) + "\n")
+    c = wb.open()
+    wb.load(c, p, progress=False)
+    row = c.sql("select tool_count, stream, logprobs, n_choices, logit_bias_n, max_tokens "
+                "from requests").row(0)
+    assert row == (None, None, None, None, None, 5)

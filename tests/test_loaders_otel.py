@@ -32,7 +32,7 @@ def test_genai_attributes_map_to_canonical_columns() -> None:
     assert (row["client_ip"], row["ip_prefix"]) == ("203.0.113.7", "203.0.113.0/24")
     assert row["user_agent"] == "anthropic-python/0.49.0"
     assert (row["api_style"], row["model"], row["status"], row["latency_ms"]) == (
-        "anthropic", "claude-x", 200, 2310)
+        "anthropic", "claude-x", None, 2310)  # no HTTP status recorded: none invented
     assert (row["max_tokens"], row["temperature"], row["top_p"], row["top_k"]) == (
         1024, 0.7, 0.9, 40)
     assert (row["input_tokens"], row["output_tokens"], row["stop_reason"]) == (
@@ -55,7 +55,8 @@ def test_metadata_only_span_falls_back_to_ids_and_resource() -> None:
     row = c.sql("select * from requests where model = 'gpt-y'").row(0, named=True)
     assert row["request_id"] == "0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331"
     assert row["account_id"] == "acct_res"  # from the resource attributes
-    assert (row["api_style"], row["status"]) == ("openai", 500)  # span status ERROR
+    assert (row["api_style"], row["status"]) == ("openai", None)  # ERROR says no HTTP status
+    assert row["stop_reason"] == "error"
     assert row["ip_prefix"] == "2001:db8:85a3::/48"
     assert row["prompt_text"] is None
     assert row["output_text"] is None
@@ -68,9 +69,9 @@ def test_bad_spans_and_lines_are_quarantined_with_reasons() -> None:
     wb.load(c, OTEL, progress=False)
     q = c.sql("select source_line, reason, detail from quarantine order by source_line, reason")
     assert q.rows() == [
-        (2, "bad_timestamp", "ts value yesterday is not a timestamp"),
-        (2, "missing_field", "missing required field(s): model"),
-        (2, "wrong_type", "wrong type for: max_tokens (INTEGER)"),
+        (2, "bad_timestamp", 'startTimeUnixNano "yesterday" is not a time in years 1970-9999'),
+        (2, "not_model_call", "span ? is not a model call (no gen_ai.* or llm.* attribute)"),
+        (2, "wrong_type", "wrong type for: max_tokens (integer)"),
         (3, "malformed_json", "not a valid JSON object"),
         (4, "malformed_json", "no resourceSpans list: not an OTLP/JSON trace export"),
     ]
@@ -96,7 +97,7 @@ def test_malformed_pretty_document_is_quarantined(tmp_path: Path) -> None:
     assert (report.read, report.quarantined) == (1, 1)
     reason, detail = c.sql("select reason, detail from quarantine").row(0)
     assert reason == "malformed_json"
-    assert detail.startswith("file is not valid JSON")
+    assert detail == "not a valid JSON object"
 
 
 def test_forced_format_and_reload_adds_nothing() -> None:
@@ -105,3 +106,56 @@ def test_forced_format_and_reload_adds_nothing() -> None:
     again = wb.load(c, OTEL, format="otel", progress=False)
     assert again.files[0].skipped is not None
     assert c.sql("select count(*) as n from requests")["n"][0] == 2
+
+
+def _export(spans: list[dict[str, object]], resource: dict[str, str] | None = None) -> str:
+    def attrs(d: dict[str, object]) -> list[dict[str, object]]:
+        return [{"key": k, "value": {"stringValue": v} if isinstance(v, str) else
+                 {"intValue": str(v)}} for k, v in d.items()]
+    return json.dumps({"resourceSpans": [{"resource": {"attributes": attrs(resource or {})},
+                       "scopeSpans": [{"spans": [
+                           {"traceId": "t", "spanId": f"s{i}", "name": f"span{i}",
+                            "startTimeUnixNano": "1770127506000000000", "attributes": attrs(a)}
+                           for i, a in enumerate(spans)]}]}]}) + "\n"
+
+
+def test_agent_tool_and_chain_spans_are_not_model_calls(tmp_path: Path) -> None:
+    p = tmp_path / "trace.jsonl"
+    p.write_text(_export([
+        {"openinference.span.kind": "CHAIN", "input.value": "hi"},
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"},
+        {"http.method": "POST"},
+        {"openinference.span.kind": "LLM", "llm.model_name": "m"}],
+        resource={"account.id": "a"}))
+    c = wb.open()
+    report = wb.load(c, p, progress=False)
+    assert (report.read, report.loaded, report.quarantined) == (4, 1, 3)
+    assert c.sql("select reason from quarantine").rows() == [("not_model_call",)] * 3
+
+
+def test_missing_account_names_the_attributes_tried_and_the_option(tmp_path: Path) -> None:
+    from workbench.loaders import load
+
+    p = tmp_path / "trace.jsonl"
+    p.write_text(_export([{"gen_ai.request.model": "m", "enduser.id": "u1"}]))
+    c = wb.open()
+    report = load(c, p, progress=False)
+    detail = c.sql("select detail from quarantine").item()
+    assert "account.id, enduser.account.id" in detail
+    assert "--account-from ATTRIBUTE" in detail
+    assert "without an account" in str(report)
+    c2 = wb.open()
+    load(c2, p, account_from="enduser.id", progress=False)
+    assert c2.sql("select account_id from requests").item() == "u1"
+
+
+def test_unknown_span_attributes_are_reported(tmp_path: Path) -> None:
+    from workbench.loaders import load
+
+    p = tmp_path / "trace.jsonl"
+    p.write_text(_export([{"gen_ai.request.model": "m", "account.id": "a",
+                           "gen_ai.usage.input_tokenz": 5, "server.address": "x"}]))
+    report = load(wb.open(), p, progress=False)
+    assert "ignored fields: 'gen_ai.usage.input_tokenz' (1; did you mean " \
+           "gen_ai.usage.input_tokens?)" in str(report)
+    assert "server.address" not in str(report)  # infrastructure attributes are not news

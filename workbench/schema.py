@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a canonical table."""
+    """One column of a canonical table; `compression` forces DuckDB's method for it."""
 
     name: str
     type: str
     doc: str
+    compression: str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,33 +29,47 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     derived: bool = False  # written by the workbench (features, detectors, linking), not loaded
+    unique: tuple[str, ...] = ()  # unique without an index: the loader keeps it so
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The columns that identify a row: the primary key, or the loader-kept unique key."""
+        return self.primary_key or self.unique
+
     def ddl(self, name: str | None = None) -> str:
         """CREATE TABLE statement for this table (names are ours, never user input)."""
-        cols = [f'"{c.name}" {c.type}' for c in self.columns]
+        cols = [f'"{c.name}" {c.type}' + (f" USING COMPRESSION {c.compression}"
+                                           if c.compression else "") for c in self.columns]
         if self.primary_key:
             cols.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
         body = ",\n  ".join(cols)
         return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  {body}\n)'
 
 
-def _t(name: str, doc: str, cols: list[tuple[str, str, str]], pk: tuple[str, ...] = (),
-       derived: bool = False) -> Table:
-    return Table(name, doc, tuple(Column(*c) for c in cols), pk, derived)
+def _t(name: str, doc: str, cols: list[tuple[str, ...]], pk: tuple[str, ...] = (),
+       derived: bool = False, unique: tuple[str, ...] = ()) -> Table:
+    return Table(name, doc, tuple(Column(*c) for c in cols), pk, derived, unique)
+
+
+# Long, mostly distinct text (prompts, outputs, bodies): zstd writes it several times faster than
+# DuckDB's automatic choice of dictionary / FSST, and smaller (docs/benchmarks.md, "Load").
+TEXT = "zstd"
 
 
 REQUESTS = _t("requests", "One row per API call, narrow and typed; text kept to the last turn.", [
-    ("request_id", "VARCHAR", "Provider's request id; primary key."),
+    ("request_id", "VARCHAR", "Provider's request id; unique (kept by the loader)."),
     ("ts", "TIMESTAMPTZ", "When the request arrived, UTC."),
     ("account_id", "VARCHAR", "Billing account that made the call."),
     ("org_id", "VARCHAR", "Organisation the account belongs to."),
     ("api_key_id", "VARCHAR", "API key used (an id, never the secret)."),
     ("end_user_id", "VARCHAR", "End user declared by the caller: OpenAI `user`, "
                                "Anthropic `metadata.user_id`, a gateway's end user."),
+    ("conversation_id", "VARCHAR", "Conversation or session the call belongs to, as the caller "
+                                   "or gateway declared it (adversary-controlled)."),
     ("client_ip", "VARCHAR", "Client IP address as logged."),
     ("ip_prefix", "VARCHAR", "Network prefix of client_ip: /24 for IPv4, /48 for IPv6."),
     ("user_agent", "VARCHAR", "HTTP User-Agent as sent (adversary-controlled)."),
@@ -70,44 +85,58 @@ REQUESTS = _t("requests", "One row per API call, narrow and typed; text kept to 
     ("temperature", "DOUBLE", "Sampling temperature requested."),
     ("top_p", "DOUBLE", "Nucleus sampling parameter requested."),
     ("top_k", "INTEGER", "Top-k sampling parameter requested."),
-    ("n_choices", "INTEGER", "Number of completions requested (OpenAI `n`); 1 when absent."),
-    ("stream", "BOOLEAN", "Whether the response was streamed."),
-    ("logprobs", "BOOLEAN", "Whether token log-probabilities were requested."),
+    ("n_choices", "INTEGER", "Number of completions requested (OpenAI `n`); 1 when a full "
+                             "request body omits it, NULL when the body was not recorded."),
+    ("stream", "BOOLEAN", "Whether the response was streamed; NULL when the source does not "
+                          "say."),
+    ("logprobs", "BOOLEAN", "Whether token log-probabilities were requested; NULL when the "
+                            "source does not say."),
     ("top_logprobs", "INTEGER", "How many alternatives per token were requested."),
     ("logit_bias_n", "INTEGER", "Number of tokens with a logit bias in the request."),
     ("thinking_mode", "VARCHAR", "Extended thinking / reasoning setting: `enabled`, `disabled`, "
                                  "`adaptive`, or a reasoning effort such as `high`."),
     ("thinking_budget", "INTEGER", "Thinking token budget requested."),
-    ("tool_count", "INTEGER", "Number of tool definitions in the request."),
+    ("tool_count", "INTEGER", "Number of tool definitions in the request; NULL when the "
+                              "source did not record them."),
     ("tool_names", "VARCHAR[]", "Names of the tools defined (adversary-controlled)."),
     ("tool_choice", "VARCHAR", "Tool choice setting: auto, any, none, required or a tool name."),
     ("system_hash", "VARCHAR", "Hash of the full system prompt (text in request_content)."),
     ("n_messages", "INTEGER", "Number of messages in the request."),
     ("n_user_turns", "INTEGER", "Number of user messages in the request."),
     ("prompt_text", "VARCHAR", "Text of the last user turn (adversary-controlled); NULL when "
-                               "content is not retained."),
+                               "content is not retained.", TEXT),
     ("prompt_chars", "INTEGER", "Length of prompt_text in characters."),
-    ("output_text", "VARCHAR", "Text the model returned (first choice); NULL when not retained."),
+    ("output_text", "VARCHAR", "Text the model returned (first choice); NULL when not retained.",
+     TEXT),
     ("output_chars", "INTEGER", "Length of output_text in characters."),
-    ("input_tokens", "INTEGER", "Input tokens billed."),
-    ("output_tokens", "INTEGER", "Output tokens billed."),
+    ("input_tokens", "INTEGER", "Every input token of the call, cached or not: includes "
+                                "cache_read_tokens and cache_write_tokens (Anthropic's "
+                                "`input_tokens` plus both cache counts; OpenAI's "
+                                "`prompt_tokens`)."),
+    ("output_tokens", "INTEGER", "Output tokens, reasoning included."),
     ("cache_read_tokens", "INTEGER", "Input tokens served from the prompt cache."),
+    ("cache_write_tokens", "INTEGER", "Input tokens written to the prompt cache (Anthropic "
+                                      "`cache_creation_input_tokens`)."),
     ("reasoning_tokens", "INTEGER", "Output tokens spent on reasoning / thinking."),
-    ("stop_reason", "VARCHAR", "Why generation stopped: end_turn, max_tokens, stop, length, "
-                               "tool_use, …"),
+    ("stop_reason", "VARCHAR", "Why generation stopped, in one vocabulary across sources: "
+                               "end_turn, max_tokens, stop_sequence, tool_use, content_filter, "
+                               "pause_turn, error, not_run (a batch item expired or cancelled), "
+                               "other."),
+    ("stop_reason_raw", "VARCHAR", "The source's own word for stop_reason (`length`, "
+                                   "`tool_calls`, `STOP`, …)."),
     ("load_batch", "INTEGER", "load_batches.batch_id of the load that brought this row."),
     ("source_file", "VARCHAR", "File the row came from."),
     ("source_line", "BIGINT", "Line (or record number) in source_file, from 1."),
-], pk=("request_id",))
+], unique=("request_id",))
 
 REQUEST_CONTENT = _t("request_content", "Full content of each request, kept apart from "
                      "`requests` so that scans stay fast.", [
-    ("request_id", "VARCHAR", "Joins requests.request_id."),
-    ("system_prompt", "VARCHAR", "Full system prompt (adversary-controlled)."),
-    ("messages", "JSON", "Full message list as sent."),
-    ("tools", "JSON", "Tool definitions as sent."),
-    ("response", "JSON", "Full response body as returned."),
-], pk=("request_id",))
+    ("request_id", "VARCHAR", "Joins requests.request_id; unique (kept by the loader)."),
+    ("system_prompt", "VARCHAR", "Full system prompt (adversary-controlled).", TEXT),
+    ("messages", "JSON", "Full message list as sent.", TEXT),
+    ("tools", "JSON", "Tool definitions as sent.", TEXT),
+    ("response", "JSON", "Full response body as returned.", TEXT),
+], unique=("request_id",))
 
 ACCOUNTS = _t("accounts", "One row per billing account, from the provider's account records.", [
     ("account_id", "VARCHAR", "Billing account id."),
@@ -130,8 +159,10 @@ LOAD_BATCHES = _t("load_batches", "One row per file per load, with the reconcili
                   "rows_read = rows_loaded + rows_quarantined + rows_duplicate.", [
     ("batch_id", "INTEGER", "Load batch id."),
     ("source_file", "VARCHAR", "File loaded."),
-    ("format", "VARCHAR", "Loader used: native, litellm, otel, canonical_csv, "
-                          "canonical_parquet, accounts, releases."),
+    ("format", "VARCHAR", "Loader used: native, litellm, litellm_payload, otel, "
+                          "openai_batch_input, openai_batch_output, anthropic_batch_input, "
+                          "anthropic_batch, canonical_csv, canonical_parquet, accounts, "
+                          "releases."),
     ("target", "VARCHAR", "Table the file fed."),
     ("file_sha256", "VARCHAR", "SHA-256 of the file's bytes, to recognise a repeated load."),
     ("started_at", "TIMESTAMPTZ", "When the load of this file began."),
@@ -146,8 +177,9 @@ QUARANTINE = _t("quarantine", "Records that could not be loaded, with why.", [
     ("batch_id", "INTEGER", "load_batches.batch_id."),
     ("source_file", "VARCHAR", "File the record came from."),
     ("source_line", "BIGINT", "Line or record number in the file, from 1."),
-    ("reason", "VARCHAR", "Short machine-readable reason, e.g. malformed_json, missing_field, "
-                          "bad_timestamp, wrong_type, not_utf8, conflict."),
+    ("reason", "VARCHAR", "Short machine-readable reason (docs/loaders.md): not_utf8, too_large, "
+                          "malformed_json, malformed_csv, duplicate_key, missing_field, "
+                          "bad_timestamp, wrong_type, not_model_call, conflict, unreadable."),
     ("detail", "VARCHAR", "Human-readable detail: which field, which value, what rule."),
     ("raw", "VARCHAR", "The raw record, cut to the stated bound (adversary-controlled)."),
     ("raw_bytes", "BIGINT", "Length of the raw record in bytes before cutting."),
@@ -346,6 +378,9 @@ def markdown() -> str:
         out += [f"## `{t.name}`{kind}", "", t.doc, ""]
         if t.primary_key:
             out += [f"Primary key: `{', '.join(t.primary_key)}`.", ""]
+        if t.unique:
+            out += [f"Unique: `{', '.join(t.unique)}`, kept by the loader (no index: an "
+                    "index would slow every insert as the table grows).", ""]
         out += ["| column | type | meaning |", "|---|---|---|"]
         out += [f"| `{c.name}` | {c.type} | {c.doc} |" for c in t.columns]
         out.append("")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 
 from workbench.cli import cli
 from workbench.errors import CaseError, LoadError, WorkbenchError
@@ -33,9 +34,12 @@ def _existing_case(db: Path) -> Any:
 @click.option("--releases", type=click.Path(path_type=Path), help="Model releases CSV.")
 @click.option("--format", "fmt", default=None,
               help="Force a loader instead of detecting each file's format.")
+@click.option("--account-from", "account_from", default=None, metavar="FIELD",
+              help="For sources that record no account: take it from FIELD (a dotted field "
+                   "path; for OpenTelemetry an attribute name), or give =ACCOUNT_ID.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases: Path | None,
-             fmt: str | None, quiet: bool) -> None:
+             fmt: str | None, account_from: str | None, quiet: bool) -> None:
     """Load log files (globs and folders work) into the case database DB, atomically."""
     import workbench as wb
     from workbench.loaders import _check_format
@@ -45,14 +49,50 @@ def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases:
         raise LoadError(msg)
     if fmt is not None:
         _check_format(fmt)
+    from workbench.loaders._opts import Options
+
+    Options(account_from)  # a malformed --account-from fails before the case is touched
     for p in [*paths, accounts, releases]:
         if p is not None and not any(ch in str(p) for ch in "*?[") and not p.exists():
             msg = f"Input {str(p)!r} does not exist. Check the path."
             raise LoadError(msg)
-    case = wb.open(db)
+    _not_another_database(db)
+    try:
+        case = wb.open(db)
+    except OSError as exc:
+        msg = (f"Cannot create or write the case {str(db)!r}: {exc.strerror or exc}. Give a "
+               "--db path in a folder you can write to.")
+        raise CaseError(msg) from None
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).split())[:300]
+        msg = (f"Cannot open the case {str(db)!r} for writing: {first}. Give a --db path in a "
+               "folder you can write to.")
+        raise CaseError(msg) from None
     report = wb.load(case, list(paths), format=fmt, accounts=accounts, releases=releases,
-                       progress=not quiet)
+                     account_from=account_from, progress=not quiet)
     click.echo(str(report))
+
+
+def _not_another_database(db: Path) -> None:
+    """Refuse a DuckDB file that holds tables but is not a case: loading into it would turn
+    someone's database into a case."""
+    if not db.is_file() or db.stat().st_size == 0:
+        return
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return  # not DuckDB, or held by a writer: opening the case says which, in one line
+    try:
+        names = {r[0] for r in con.execute("select table_name from duckdb_tables() union all "
+                                           "select view_name from duckdb_views() "
+                                           "where not internal").fetchall()}
+    finally:
+        con.close()
+    if names and "workbench_meta" not in names:
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        msg = (f"{str(db)!r} is a DuckDB database but not a case (it holds {shown}); loading "
+               "would add the case tables to it. Give a new --db path.")
+        raise CaseError(msg)
 
 
 def _fmt(value: Any) -> str:

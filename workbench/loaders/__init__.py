@@ -9,7 +9,7 @@ whose bytes were loaded before (same SHA-256, same target) is skipped and adds n
 
 from __future__ import annotations
 
-import glob
+import contextlib
 import importlib
 import os
 import sys
@@ -19,30 +19,54 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import LoadError, unknown
-from workbench.loaders import _stream
-from workbench.loaders._commit import Counts, commit_stage, first, run
+import duckdb
+
+from workbench.errors import LoadError, did_you_mean, unknown
+from workbench.loaders import _opts, _stream, batch
+from workbench.loaders._commit import Counts, KeySet, commit_stage, first, run
 from workbench.loaders.bodies import install_macros
+from workbench.loaders.detect import check_format, detect_format, expand, is_empty
 from workbench.schema import TABLES
 
 if TYPE_CHECKING:
-    import duckdb
-
     from workbench.case import Case
+
+__all__ = ["FORMATS", "FileReport", "LoadReport", "detect_format", "expand", "info", "load"]
 
 # format name -> (module in this package, target table)
 FORMATS: dict[str, tuple[str, str]] = {
     "native": ("native", "requests"),
     "litellm": ("litellm", "requests"),
+    "litellm_payload": ("litellm", "requests"),
     "otel": ("otel", "requests"),
+    "openai_batch_input": ("batch", "requests"),
+    "openai_batch_output": ("batch", "requests"),
+    "anthropic_batch_input": ("batch", "requests"),
+    "anthropic_batch": ("batch", "requests"),
     "canonical_csv": ("canonical", "requests"),
     "canonical_parquet": ("canonical", "requests"),
     "accounts": ("reference", "accounts"),
     "releases": ("reference", "model_releases"),
 }
-LOG_FORMATS = ("native", "litellm", "otel", "canonical_csv", "canonical_parquet")
+LOG_FORMATS = tuple(f for f, (_, t) in FORMATS.items() if t == "requests")
 PROGRESS_AFTER = float(os.environ.get("WORKBENCH_PROGRESS_AFTER", "2"))  # seconds before progress
 LOAD_MEMORY_LIMIT = "1GB"
+NOTE_FIELDS = 8  # ignored field names listed in a file's summary
+
+
+def _known_fields(fmt: str) -> list[str]:
+    """Field names a format understands (for "did you mean" on an ignored field)."""
+    from workbench.loaders import envelope, litellm, otel
+
+    if fmt == "native":
+        return list(envelope.NAMES)
+    if fmt == "litellm":
+        return list(litellm.SPENDLOGS_COLUMNS)
+    if fmt == "litellm_payload":
+        return list(litellm.PAYLOAD_FIELDS)
+    if fmt == "otel":
+        return sorted({n for names in otel.ATTRS.values() for n in names})
+    return list(batch.KNOWN.get(fmt, ()))
 
 
 @dataclass
@@ -55,6 +79,32 @@ class FileReport:
     batch_id: int | None
     counts: Counts = field(default_factory=Counts)
     skipped: str | None = None  # why nothing was loaded (e.g. the same bytes loaded before)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the summary says beyond the counts: fields not understood, no text or tokens
+        kept, records without an account."""
+        c, out = self.counts, []
+        if c.unknown:
+            known = _known_fields(self.format)
+            names = sorted(c.unknown, key=lambda k: (-c.unknown[k], k))
+            shown = []
+            for k in names[:NOTE_FIELDS]:
+                close = did_you_mean(k, known)
+                hint = f"; did you mean {close[14:-1]}?" if close else ""
+                shown.append(f"{k!r} ({c.unknown[k]:,}{hint})")
+            more = f" and {len(names) - NOTE_FIELDS} more" if len(names) > NOTE_FIELDS else ""
+            out.append("ignored fields: " + ", ".join(shown) + more)
+        if self.target == "requests" and c.loaded and self.format not in batch.INPUTS:
+            if not c.with_text:
+                out.append("no prompt or output text kept: the records hold none this loader "
+                           "reads (see ignored fields), or content was not logged")
+            if not c.with_tokens:
+                out.append("no token counts kept")
+        if c.no_account:
+            out.append(f"{c.no_account:,} record(s) without an account were quarantined; "
+                       "give --account-from FIELD, or --account-from =ACCOUNT_ID")
+        return out
 
 
 @dataclass
@@ -86,80 +136,21 @@ class LoadReport:
         return self._sum("duplicate")
 
     def __str__(self) -> str:
+        from workbench.safe import visible
+
         lines = []
         for f in self.files:
+            name = visible(f.path)
             if f.skipped:
-                lines.append(f"{f.path}: skipped, {f.skipped}")
+                lines.append(f"{name}: skipped, {f.skipped}")
                 continue
             c = f.counts
-            lines.append(f"{f.path} [{f.format} -> {f.target}]: read {c.read}, loaded {c.loaded}, "
+            lines.append(f"{name} [{f.format} -> {f.target}]: read {c.read}, loaded {c.loaded}, "
                          f"quarantined {c.quarantined}, duplicate {c.duplicate}")
+            lines += [f"  note: {visible(n)}" for n in f.notes]
         lines.append(f"total: read {self.read}, loaded {self.loaded}, "
                      f"quarantined {self.quarantined}, duplicate {self.duplicate}")
         return "\n".join(lines)
-
-
-def expand(paths: Any) -> list[Path]:
-    """Files named by `paths`: a path, a glob, a folder (searched recursively, e.g. a
-    hive-partitioned export) or a list of those. A name that matches nothing is an error."""
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    out: list[Path] = []
-    for p in paths:
-        s = os.fspath(p)
-        if any(ch in s for ch in "*?["):
-            found = sorted(Path(m) for m in glob.glob(s, recursive=True)  # noqa: PTH207
-                           if Path(m).is_file())
-        elif Path(s).is_dir():
-            found = sorted(f for f in Path(s).rglob("*")
-                           if f.is_file() and not f.name.startswith((".", "_")))
-        elif Path(s).is_file():
-            found = [Path(s)]
-        else:
-            msg = f"Input {s!r} does not exist. Check the path (globs like 'logs/*.jsonl.gz' work)."
-            raise LoadError(msg)
-        if not found:
-            msg = f"Input {s!r} matches no files. Check the pattern or folder."
-            raise LoadError(msg)
-        out.extend(found)
-    return out
-
-
-def detect_format(path: Path) -> str:
-    """Name the loader for a file from its content (not its name).
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x"
-        >>> _ = p.write_text('{"request_id": "r1", "timestamp": 0}\\n')
-        >>> detect_format(p)
-        'native'
-    """
-    with path.open("rb") as f:
-        if f.read(4) == b"PAR1":
-            return "canonical_parquet"
-    head = _stream.head_text(path).lstrip("\ufeff \t\r\n")
-    if head.startswith(("{", "[")):
-        if '"resourceSpans"' in head:
-            return "otel"
-        if '"startTime"' in head and ('"spend"' in head or '"call_type"' in head
-                                      or '"api_key"' in head):
-            return "litellm"
-        if '"payment_fingerprint"' in head or '"signup_path"' in head:
-            return "accounts"
-        return "native"
-    header = {h.strip().strip('"').lower() for h in head.split("\n", 1)[0].split(",")}
-    if {"request_id", "starttime"} <= header:
-        return "litellm"
-    if {"model", "released_at"} <= header:
-        return "releases"
-    if "account_id" in header and ({"payment_fingerprint", "signup_path"} & header):
-        return "accounts"
-    if {"request_id", "ts"} <= header:
-        return "canonical_csv"
-    msg = (f"Cannot tell the format of {str(path)!r} from its content. Give --format; known "
-           f"formats: {', '.join(sorted(FORMATS))}.")
-    raise LoadError(msg)
 
 
 def _check_format(name: str) -> str:
@@ -188,46 +179,115 @@ def _printer(name: str, size: int, enabled: bool) -> Callable[[int, int], None] 
     return show
 
 
+@dataclass
+class _Load:
+    """What the files of one `load` share: the options, the batch inputs, the digests seen."""
+
+    opts: _opts.Options
+    registry: batch.Registry = field(default_factory=batch.Registry)
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)
+    keys: dict[str, KeySet] = field(default_factory=dict)  # tables kept unique by the load
+
+    def keyset(self, con: duckdb.DuckDBPyConnection, target: str) -> KeySet | None:
+        table = TABLES[target]
+        if table.primary_key or not table.unique:
+            return None
+        if target not in self.keys:
+            self.keys[target] = KeySet(con, table)
+        return self.keys[target]
+
+    def close(self) -> None:
+        self.registry.close()
+        for k in self.keys.values():
+            k.close()
+
+
 def _stage_iter(con: duckdb.DuckDBPyConnection, fmt: str, path: Path,
-                show: Callable[[int, int], None] | None) -> Iterator[None]:
+                show: Callable[[int, int], None] | None, run_: _Load, batch_id: int
+                ) -> Iterator[None]:
+    if fmt in batch.INPUTS:
+        return batch.stage_input(con, path, show, run_.opts, run_.registry, fmt, batch_id)
+    if fmt in batch.PROVIDER:
+        return batch.stage_output(con, path, show, run_.opts, run_.registry, fmt)
     module = importlib.import_module(f"workbench.loaders.{FORMATS[fmt][0]}")
-    result: Iterator[None] = module.stage(con, path, show) if fmt not in (
-        "accounts", "releases") else module.stage(con, path, show, kind=fmt)
+    if fmt in ("accounts", "releases"):
+        result: Iterator[None] = module.stage(con, path, show, kind=fmt)
+    elif fmt.startswith("litellm"):
+        result = module.stage(con, path, show, run_.opts, kind=fmt)
+    else:
+        result = module.stage(con, path, show, run_.opts)
     return result
 
 
 def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, progress: bool,
-               seen: dict[tuple[str, str], int]) -> FileReport:
+               run_: _Load) -> FileReport:
     target = FORMATS[fmt][1]
     digest = _stream.sha256(path)
     prior = first(con, "select batch_id from load_batches where file_sha256 = $h and "
                         "target = $t limit 1", {"h": digest, "t": target})
-    if prior or (digest, target) in seen:
-        bid = prior[0] if prior else seen[(digest, target)]
+    if prior or (digest, target) in run_.seen:
+        bid = prior[0] if prior else run_.seen[(digest, target)]
         return FileReport(str(path), fmt, target, None,
                           skipped=f"the same bytes were loaded before (batch {bid})")
-    batch = _next_batch(con)
-    seen[(digest, target)] = batch
+    batch_id = _next_batch(con)
+    run_.seen[(digest, target)] = batch_id
     started = time.time()
-    report = FileReport(str(path), fmt, target, batch)
+    report = FileReport(str(path), fmt, target, batch_id)
     show = _printer(path.name, path.stat().st_size, progress)
-    for _ in _stage_iter(con, fmt, path, show):
-        report.counts.add(commit_stage(con, TABLES[target], batch, str(path)))
+    keys = run_.keyset(con, target)
+    for _ in _stage_iter(con, fmt, path, show, run_, batch_id):
+        report.counts.add(commit_stage(con, TABLES[target], batch_id, str(path), keys))
     if show is not None and time.time() - started >= PROGRESS_AFTER:
         print(file=sys.stderr)
     c = report.counts
     run(con, "insert into load_batches values ($b, $f, $fmt, $t, $h, to_timestamp($s), "
                 "to_timestamp($e), $r, $l, $q, $d)",
-                {"b": batch, "f": str(path), "fmt": fmt, "t": target, "h": digest,
+                {"b": batch_id, "f": str(path), "fmt": fmt, "t": target, "h": digest,
                  "s": started, "e": time.time(), "r": c.read, "l": c.loaded, "q": c.quarantined,
                  "d": c.duplicate})
     return report
 
 
+def _finish_batches(con: duckdb.DuckDBPyConnection, run_: _Load, report: LoadReport) -> None:
+    """Settle the batch input files once every output file of the load has been read."""
+    settled = batch.finish(con, run_.registry)
+    held = {h.batch_id: h for h in run_.registry.held}
+    for f in report.files:
+        if f.batch_id in settled:
+            joined, orphans = settled[f.batch_id]
+            c = f.counts
+            c.read += held[f.batch_id].lines
+            c.loaded += joined
+            c.quarantined += orphans
+            run(con, "update load_batches set rows_read = $r, rows_loaded = $l, "
+                     "rows_quarantined = $q where batch_id = $b",
+                {"r": c.read, "l": c.loaded, "q": c.quarantined, "b": f.batch_id})
+
+
+def _setup(con: duckdb.DuckDBPyConnection, case: Case, opts: _opts.Options) -> None:
+    from workbench.loaders import litellm, otel
+
+    if case.path is not None and not os.environ.get("WORKBENCH_MEMORY_LIMIT"):
+        run(con, f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+    run(con, "SET preserve_insertion_order = true")
+    run(con, "SET enable_progress_bar = false")  # ours is on stderr; DuckDB's would garble it
+    # A case made by an earlier version lacks the columns added since: add them (NULL).
+    have = {(t, c) for t, c in con.execute(
+        "select table_name, column_name from duckdb_columns()").fetchall()}
+    for t in TABLES.values():
+        for c in t.columns:
+            if not t.derived and (t.name, c.name) not in have:
+                run(con, f'alter table "{t.name}" add column "{c.name}" {c.type}')
+    install_macros(con)
+    for m in [*_opts.MACROS, *litellm.MACROS, *otel.MACROS]:
+        run(con, m)
+    opts.apply(con)
+
+
 def load(case: Case, paths: Any, *, format: str | None = None,
          accounts: str | os.PathLike[str] | Iterable[Any] | None = None,
          releases: str | os.PathLike[str] | Iterable[Any] | None = None,
-         progress: bool = True) -> LoadReport:
+         account_from: str | None = None, progress: bool = True) -> LoadReport:
     """Load log files (and optionally account records and model releases) in one transaction.
 
     Args:
@@ -237,6 +297,8 @@ def load(case: Case, paths: Any, *, format: str | None = None,
         format: Force one loader for all `paths` instead of detecting each file's format.
         accounts: Account records, CSV or JSONL (columns of the `accounts` table).
         releases: Model releases CSV (`model`, `released_at`).
+        account_from: For sources that record no account: the field (dotted path; for
+            OpenTelemetry an attribute name) to take it from, or `=ACCOUNT_ID` for one account.
         progress: Print progress on stderr for loads that take more than a few seconds.
 
     Returns:
@@ -244,30 +306,67 @@ def load(case: Case, paths: Any, *, format: str | None = None,
 
     Example:
         >>> import workbench as wb
+        >>> from workbench.loaders import load
         >>> load(wb.open(), [], progress=False).read
         0
     """
     if format is not None:
         _check_format(format)
-    plan = [(p, format or detect_format(p)) for p in expand(paths or [])]
+    opts = _opts.Options(account_from)
+    files = expand(paths or [])
+    empty = [p for p in files if is_empty(p)]  # nothing to load: reported, never fatal
+    plan = [(p, format or detect_format(p)) for p in files if p not in empty]
+    if format is not None:
+        for p, _ in plan:
+            check_format(p, format, f"as --format {format}")
+    # Batch input files first: their lines wait for the output lines of the same load.
+    plan.sort(key=lambda pf: pf[1] not in batch.INPUTS)
     plan += [(p, "accounts") for p in (expand(accounts) if accounts else [])]
     plan += [(p, "releases") for p in (expand(releases) if releases else [])]
-    report = LoadReport()
+    for p, fmt in plan:
+        if fmt in ("accounts", "releases"):
+            check_format(p, fmt, f"as --{fmt}")
+    report = LoadReport([FileReport(str(p), format or "?", "requests", None,
+                                    skipped="empty file") for p in empty])
+    run_ = _Load(opts)
     with case.connect(write=True) as con:
-        if case.path is not None and not os.environ.get("WORKBENCH_MEMORY_LIMIT"):
-            run(con, f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
-        run(con, "SET preserve_insertion_order = true")
-        install_macros(con)
-        seen: dict[tuple[str, str], int] = {}
+        _setup(con, case, opts)
         run(con, "BEGIN TRANSACTION")
         try:
             for path, fmt in plan:
-                report.files.append(_load_file(con, path, fmt, progress, seen))
+                report.files.append(_load_file(con, path, fmt, progress, run_))
+            _finish_batches(con, run_, report)
             run(con, "COMMIT")
-        except BaseException:
-            run(con, "ROLLBACK")
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, duckdb.Error | OSError):
+                raise _failed(exc, case) from None
             raise
+        finally:
+            run_.close()
+    case.audit("load", files=[f.path for f in report.files], read=report.read,
+               loaded=report.loaded, quarantined=report.quarantined,
+               duplicate=report.duplicate)
     return report
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    # A failed COMMIT (disk full) has already ended the transaction: rolling back again would
+    # raise "no transaction is active" and hide the error that matters.
+    with contextlib.suppress(duckdb.Error):
+        run(con, "ROLLBACK")
+
+
+def _failed(exc: BaseException, case: Case) -> LoadError:
+    """One line for a load that stopped: what failed, and that nothing was kept."""
+    text = " ".join(str(exc).split())[:400]
+    where = str(case.path.parent) if case.path is not None else "memory"
+    hint = ""
+    if any(m in text for m in ("No space", "File too large", "Permission denied",
+                               "Read-only", "Could not write", "could not write", "errno")):
+        hint = f" Check the free space and permissions of {where!r} (and its .tmp folder)."
+    return LoadError(f"The load stopped and nothing was kept (the case is as it was): "
+                     f"{text}.{hint}")
 
 
 def info(case: Case) -> dict[str, Any]:
@@ -275,6 +374,7 @@ def info(case: Case) -> dict[str, Any]:
 
     Example:
         >>> import workbench as wb
+        >>> from workbench.loaders import info
         >>> info(wb.open())["tables"]["requests"]
         0
     """

@@ -1,9 +1,15 @@
-"""Streaming input: open plain, .gz or .zst files and hand out lines in Arrow chunks.
+"""Streaming input: open plain, .gz or .zst files and hand out records in Arrow chunks.
 
-A file is never read whole into Python memory: it is decompressed in blocks, split on newlines
-and passed to DuckDB a chunk at a time as an Arrow table of (line, text, nbytes, utf8_ok).
-Lines that are not valid UTF-8 keep a visible, escaped copy of their bytes so that quarantine
-can show them; DuckDB then does all the JSON work.
+A file is never read whole into Python memory: it is decompressed in blocks, cut into records
+(lines here, JSON values in `_split`) and passed to DuckDB a chunk at a time as an Arrow table
+of (line, text, nbytes, utf8_ok, oversize). Lines that are not valid UTF-8 keep a visible,
+escaped copy of their bytes so that quarantine can show them; a record longer than
+`MAX_RECORD_BYTES` keeps only its head and is flagged, so one huge record cannot exhaust the
+load's memory; DuckDB then does all the JSON work.
+
+Damaged compression never passes for the end of the file: a truncated or corrupt gzip or zstd
+stream, or bytes after the last gzip member that are not NUL padding, end the stream with an
+`OSError` after every complete record read before the damage.
 """
 
 from __future__ import annotations
@@ -23,10 +29,14 @@ import pyarrow as pa
 
 BLOCK = 8 << 20
 CHUNK_ROWS = int(os.environ.get("WORKBENCH_LOAD_CHUNK_ROWS", "20000"))
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 48 << 20
+BATCH_ROWS = 2048  # rows per Arrow record batch: DuckDB scans batches in parallel
+MAX_RECORD_BYTES = int(os.environ.get("WORKBENCH_MAX_RECORD_BYTES", str(64 << 20)))
+HEAD_BYTES = 65_536  # bytes of an oversize record kept (quarantine.raw keeps as many chars)
+BOM = b"\xef\xbb\xbf"
 T = TypeVar("T")
 SCHEMA = pa.schema([("line", pa.int64()), ("text", pa.string()), ("nbytes", pa.int64()),
-                    ("utf8_ok", pa.bool_())])
+                    ("utf8_ok", pa.bool_()), ("oversize", pa.bool_())])
 
 
 def compression(path: Path) -> str | None:
@@ -40,36 +50,96 @@ def compression(path: Path) -> str | None:
     return None
 
 
-class _Gunzip(io.RawIOBase):
-    """Streaming gunzip that hands out every byte it could decompress before damage, and
-    handles multi-member files (gzip.GzipFile raises before returning a truncated tail)."""
+class _Damage(Exception):
+    """Internal: the compressed stream is damaged (the OSError is kept on the stream)."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+
+class _Inflate(io.RawIOBase):
+    """Streaming decompression of concatenated members (gzip) or frames (zstd) that hands out
+    every byte it could decompress before damage, then raises OSError naming the damage.
+
+    NUL bytes after the last complete member are padding (as `gzip -t` accepts them) and end
+    the stream quietly; any other trailing bytes are reported.
+    """
+
+    STEP = 1 << 14
+
+    def __init__(self, raw: IO[bytes], kind: str) -> None:
         self._raw = raw
-        self._z = zlib.decompressobj(wbits=31)
+        self._kind = kind
+        self._z: Any = self._new()
+        self._started = False  # the current member has consumed input
         self._buf = b""
         self._done = False
+        self._consumed = 0
+        self._stash = b""
+        self._error: OSError | None = None
+
+    def _new(self) -> Any:
+        if self._kind == "gzip":
+            return zlib.decompressobj(wbits=31)
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj()
 
     def readable(self) -> bool:
         return True
 
+    def _fail(self, what: str) -> None:
+        # Raised by read() once every byte decompressed before the damage was handed out.
+        self._done = True
+        msg = f"{self._kind} data {what} (at compressed byte {self._consumed:,})"
+        self._error = OSError(msg)
+        raise _Damage
+
+    def _feed(self, block: bytes, final: bool = False) -> None:
+        block = self._stash + block
+        self._stash = b""
+        magic = b"\x1f\x8b" if self._kind == "gzip" else b"\x28\xb5\x2f\xfd"
+        while block:
+            if not self._started:
+                if block.strip(b"\x00") == b"":
+                    self._consumed += len(block)
+                    return  # NUL padding after a complete member
+                if len(block) < len(magic) and not final:
+                    self._stash = block  # a member's magic cut by the read: wait for more
+                    return
+                if not block.startswith(magic):
+                    self._fail("is followed by bytes that are not " + self._kind)
+            self._started = True
+            # Small steps: a decompressor that fails returns nothing of the step it failed in.
+            piece, block = block[:self.STEP], block[self.STEP:]
+            try:
+                self._buf += self._z.decompress(piece)
+            except Exception as exc:  # zlib.error, zstandard.ZstdError
+                self._fail(f"is corrupt: {exc}")
+            if self._z.eof:  # member complete: what it did not use starts the next one
+                rest = self._z.unused_data
+                self._consumed += len(piece) - len(rest)
+                block = rest + block
+                self._z = self._new()
+                self._started = False
+            else:
+                self._consumed += len(piece)
+
     def read(self, size: int = -1) -> bytes:
         want = size if size and size > 0 else 1 << 62
-        while len(self._buf) < want and not self._done:
-            block = self._raw.read(1 << 20)
-            if not block:
-                self._done = True
-                break
-            while block:
-                self._buf += self._z.decompress(block)
-                block = b""
-                if self._z.eof and self._z.unused_data:
-                    block = self._z.unused_data
-                    self._z = zlib.decompressobj(wbits=31)
+        try:
+            while len(self._buf) < want and not self._done:
+                block = self._raw.read(1 << 20)
+                if not block:
+                    self._done = True
+                    if self._stash:
+                        self._feed(b"", final=True)
+                    if self._started:
+                        self._fail("is truncated: the last member ends early")
+                    break
+                self._feed(block)
+        except _Damage:
+            pass
+        if not self._buf and self._error is not None:
+            raise self._error
         out, self._buf = self._buf[:want], self._buf[want:]
-        if not out and self._done and not self._z.eof:
-            msg = "compressed file is truncated"
-            raise EOFError(msg)
         return out
 
 
@@ -77,22 +147,18 @@ def open_bytes(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     """(decompressed stream, underlying raw file): the raw file's position drives progress."""
     raw = path.open("rb")
     kind = compression(path)
-    if kind == "gzip":
-        return cast(IO[bytes], _Gunzip(raw)), raw
-    if kind == "zstd":
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=1 << 20), raw
+    if kind is not None:
+        return cast(IO[bytes], _Inflate(raw, kind)), raw
     return raw, raw
 
 
-def head_text(path: Path, limit: int = 64 << 10) -> str:
-    """The first `limit` decompressed bytes as text (for format detection)."""
+def head_bytes(path: Path, limit: int = 64 << 10) -> bytes:
+    """The first `limit` decompressed bytes (for format detection), BOM removed."""
     stream, raw = open_bytes(path)
     data = b""
     try:
         while len(data) < limit:
-            piece = stream.read(min(8192, limit - len(data)))
+            piece = stream.read(min(1 << 16, limit - len(data)))
             if not piece:
                 break
             data += piece
@@ -101,7 +167,12 @@ def head_text(path: Path, limit: int = 64 << 10) -> str:
     finally:
         stream.close()
         raw.close()
-    return data.decode("utf-8", errors="replace")
+    return data[3:] if data.startswith(BOM) else data
+
+
+def head_text(path: Path, limit: int = 64 << 10) -> str:
+    """The first `limit` decompressed bytes as text (for format detection)."""
+    return head_bytes(path, limit).decode("utf-8", errors="replace")
 
 
 def sha256(path: Path) -> str:
@@ -113,26 +184,39 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _table(first_line: int, lines: list[bytes]) -> pa.Table:
-    arr = pa.array(lines, pa.binary())
-    n = len(lines)
-    try:
-        text = arr.cast(pa.string())
-        ok = pa.array([True] * n, pa.bool_())
-    except pa.ArrowInvalid:
-        decoded, flags = [], []
-        for b in lines:
-            try:
-                decoded.append(b.decode("utf-8"))
+def _batched(table: pa.Table) -> pa.Table:
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=SCHEMA)
+
+
+def table_of(first_line: int | list[int], records: list[bytes],
+             sizes: list[int] | None = None) -> pa.Table:
+    """An Arrow chunk from record bytes, one Python object a record (the slow, general path).
+
+    `first_line` is the line of the first record (then one a line) or every record's line;
+    `sizes` gives each record's full size when a record was cut to its head (oversize)."""
+    n = len(records)
+    lines = (list(range(first_line, first_line + n)) if isinstance(first_line, int)
+             else first_line)
+    nbytes = sizes if sizes is not None else [len(b) for b in records]
+    decoded, flags, over = [], [], []
+    for b, size in zip(records, nbytes, strict=True):
+        big = size > MAX_RECORD_BYTES
+        b = b[:HEAD_BYTES] if big else b
+        try:
+            decoded.append(b.decode("utf-8"))
+            flags.append(True)
+        except UnicodeDecodeError:
+            if big:  # the head may end inside a character
+                decoded.append(b.decode("utf-8", errors="replace"))
                 flags.append(True)
-            except UnicodeDecodeError:
+            else:
                 # Keep the bytes visible (\xff) so the quarantined record can be inspected.
                 decoded.append(b.decode("utf-8", errors="backslashreplace"))
                 flags.append(False)
-        text, ok = pa.array(decoded, pa.string()), pa.array(flags, pa.bool_())
-    nbytes = pa.compute.binary_length(arr).cast(pa.int64())
-    line = pa.array(range(first_line, first_line + n), pa.int64())
-    return pa.Table.from_arrays([line, text, nbytes, ok], schema=SCHEMA)
+        over.append(big)
+    return _batched(pa.Table.from_arrays([
+        pa.array(lines, pa.int64()), pa.array(decoded, pa.string()), pa.array(nbytes, pa.int64()),
+        pa.array(flags, pa.bool_()), pa.array(over, pa.bool_())], schema=SCHEMA))
 
 
 def _tables(first_line: int, buf: bytes) -> Iterator[pa.Table]:
@@ -146,20 +230,30 @@ def _tables(first_line: int, buf: bytes) -> Iterator[pa.Table]:
     starts = np.zeros(n, np.int64)
     starts[1:] = nl[:-1] + 1
     cr = (nl > starts) & (a[nl - 1] == 13)
-    keep = np.ones(len(a), np.bool_)
-    keep[nl] = False
-    keep[nl[cr] - 1] = False
-    data = a[keep]
-    removed = np.arange(n, dtype=np.int64)  # bytes dropped before each line start
-    removed[1:] += np.cumsum(cr)[:-1]
+    if cr.any():
+        keep = np.ones(len(a), np.bool_)
+        keep[nl] = False
+        keep[nl[cr] - 1] = False
+        data = a[keep]
+        removed = np.arange(n, dtype=np.int64)  # bytes dropped before each line start
+        removed[1:] += np.cumsum(cr)[:-1]
+    else:  # no CR: drop only the newlines, by offsets (no copy of the text for the mask)
+        keep = np.ones(len(a), np.bool_)
+        keep[nl] = False
+        data = a[keep]
+        removed = np.arange(n, dtype=np.int64)
     off = np.empty(n + 1, np.int64)
     off[:n] = starts - removed
     off[n] = len(data)
+    sizes = np.diff(off)
     for i in range(0, n, CHUNK_ROWS):
         j = min(i + CHUNK_ROWS, n)
-        if off[j] - off[i] >= 2**31:  # too big for 32-bit offsets: one Python object a line
-            lines = [data[off[k]:off[k + 1]].tobytes() for k in range(i, j)]
-            yield _table(first_line + i, lines)
+        big = bool((sizes[i:j] > MAX_RECORD_BYTES).any())
+        if big or off[j] - off[i] >= 2**31:  # oversize records or 32-bit offsets overflow
+            recs = [data[off[k]:off[k] + min(int(sizes[k]), HEAD_BYTES if
+                                               sizes[k] > MAX_RECORD_BYTES else int(sizes[k]))]
+                    .tobytes() for k in range(i, j)]
+            yield table_of(first_line + i, recs, [int(s) for s in sizes[i:j]])
             continue
         offsets = pa.py_buffer((off[i:j + 1] - off[i]).astype(np.int32))
         arr = pa.Array.from_buffers(pa.binary(), j - i,
@@ -167,31 +261,30 @@ def _tables(first_line: int, buf: bytes) -> Iterator[pa.Table]:
         try:
             text = arr.cast(pa.string())
         except pa.ArrowInvalid:
-            yield _table(first_line + i, arr.to_pylist())
+            yield table_of(first_line + i, arr.to_pylist())
             continue
-        yield pa.Table.from_arrays([
+        yield _batched(pa.Table.from_arrays([
             pa.array(np.arange(first_line + i, first_line + j, dtype=np.int64)), text,
-            pa.array(np.diff(off[i:j + 1])), pa.array(np.ones(j - i, np.bool_))],
-            schema=SCHEMA)
+            pa.array(sizes[i:j]), pa.array(np.ones(j - i, np.bool_)),
+            pa.array(np.zeros(j - i, np.bool_))], schema=SCHEMA))
 
 
 def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
            ) -> Iterator[pa.Table]:
     """Yield the file's lines (1-based numbers, newline and trailing CR removed) in chunks.
 
-    A decompression error ends the stream with OSError after every complete line read before it.
-    `on_progress(bytes_done, lines_done)` is called after each chunk.
+    A UTF-8 byte order mark at the start of the file is dropped. A decompression error ends
+    the stream with OSError after every complete line read before it. `on_progress(bytes_done,
+    lines_done)` is called after each chunk.
 
     Example:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
-        >>> _ = p.write_bytes(b'{"a": 1}\\r\\n\\xff\\n')
+        >>> _ = p.write_bytes(b'\\xef\\xbb\\xbf{"a": 1}\\r\\n\\xff\\n')
         >>> t = next(chunks(p))
         >>> t.column("utf8_ok").to_pylist(), t.column("nbytes").to_pylist()
         ([True, False], [8, 1])
     """
-    import pyarrow.compute  # noqa: F401  (binds pa.compute)
-
     stream, raw = open_bytes(path)
     line_no = 1
     pending: list[bytes] = []  # blocks of complete lines, each ending in a newline
@@ -199,6 +292,7 @@ def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
     pending_bytes = 0
     tail = b""
     error: Exception | None = None
+    first = True
 
     def flush() -> Iterator[pa.Table]:
         nonlocal line_no, pending, pending_lines, pending_bytes
@@ -219,6 +313,10 @@ def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
                 break
             if not block:
                 break
+            if first:
+                first = False
+                if block.startswith(BOM):
+                    block = block[3:]
             block = tail + block
             cut = block.rfind(b"\n") + 1
             tail = block[cut:]
@@ -229,16 +327,49 @@ def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
                 pending_bytes += cut - n  # line bytes, newlines not counted
             if pending_lines >= CHUNK_ROWS or pending_bytes >= CHUNK_BYTES:
                 yield from flush()
+            elif len(tail) > MAX_RECORD_BYTES:  # one endless line: keep its head, skip the rest
+                yield from flush()
+                size, head = len(tail), tail[:HEAD_BYTES]
+                tail = b""
+                size += _skip_line(stream)
+                yield table_of(line_no, [head], [size])
+                line_no += 1
         if tail:
             pending.append(tail + b"\n")
         if pending:
             yield from flush()
+    except OSError as exc:
+        error = exc
     finally:
         stream.close()
         raw.close()
     if error is not None:
         msg = f"cannot decompress past line {line_no - 1}: {error}"
         raise OSError(msg)
+
+
+def _skip_line(stream: IO[bytes]) -> int:
+    """Skip to just past the next newline of `stream`; return the bytes skipped (newline not
+    counted). Used for a line longer than MAX_RECORD_BYTES, whose head alone is kept."""
+    skipped = 0
+    while True:
+        block = stream.read(BLOCK)
+        if not block:
+            return skipped
+        cut = block.find(b"\n")
+        if cut >= 0:
+            # Put the rest back in front of the stream: callers read through a buffer.
+            _unread(stream, block[cut + 1:])
+            return skipped + cut
+        skipped += len(block)
+
+
+def _unread(stream: IO[bytes], data: bytes) -> None:
+    # Our decompressing streams keep a buffer; plain files are seeked back.
+    if isinstance(stream, _Inflate):
+        stream._buf = data + stream._buf
+    elif data:
+        stream.seek(-len(data), io.SEEK_CUR)
 
 
 def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
@@ -287,13 +418,3 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
                 q.get_nowait()
             except queue.Empty:
                 thread.join(0.05)
-
-
-def read_text(path: Path) -> io.StringIO:
-    """Whole decompressed text of a small file (accounts, releases), UTF-8 with replacement."""
-    stream, raw = open_bytes(path)
-    try:
-        return io.StringIO(stream.read().decode("utf-8", errors="replace"))
-    finally:
-        stream.close()
-        raw.close()

@@ -25,10 +25,41 @@ _REJECT_REASON = ("case when max(error_type) = 'INVALID ENCODING' then 'not_utf8
                   "else 'malformed_csv' end")
 
 
+_LINKS: list[Path] = []
+
+
+def _literal(path: Path) -> Path:
+    """A path DuckDB reads as exactly this file: DuckDB expands `*`, `?`, `[` and `{` in the
+    names it is given, so a file whose name holds them is read through a symlink with a plain
+    name (keeping the `key=value` folders above it, which hive partitioning reads)."""
+    if not any(ch in str(path) for ch in "*?[]{}"):
+        return path
+    import atexit
+    import hashlib
+    import shutil
+    import tempfile
+
+    if not _LINKS:
+        _LINKS.append(Path(tempfile.mkdtemp(prefix="wb_literal_")))
+        atexit.register(shutil.rmtree, _LINKS[0], True)
+    hive: list[str] = []
+    for part in reversed(path.resolve().parent.parts):
+        if "=" not in part or any(ch in part for ch in "*?[]{}"):
+            break
+        hive.insert(0, part)
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    folder = _LINKS[0].joinpath(digest, *hive)
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / ("data" + "".join(path.suffixes[-2:]))
+    if not link.exists():
+        link.symlink_to(path.resolve())
+    return link
+
+
 def reader(path: Path, csv: bool) -> str:
     """A DuckDB table function reading one file with every CSV column as text.
     The path is quoted by us, never formatted from a record."""
-    quoted = "'" + str(path).replace("'", "''") + "'"
+    quoted = "'" + str(_literal(path)).replace("'", "''") + "'"
     if not csv:
         return f"read_parquet({quoted}, hive_partitioning = true)"
     comp = {"gzip": "gzip", "zstd": "zstd"}.get(_stream.compression(path) or "", "none")
@@ -37,11 +68,24 @@ def reader(path: Path, csv: bool) -> str:
             "rejects_scan = 'wb_rej_scan')")
 
 
+# canonical type -> strict conversion macro of a value as text (bodies.MACROS).
+_STRICT = {"INTEGER": "wb_c_int", "BIGINT": "wb_c_big", "DOUBLE": "wb_c_dbl",
+           "BOOLEAN": "wb_c_bool", "TIMESTAMPTZ": "wb_c_ts", "JSON": "wb_c_json"}
+
+
+def strict(expr: str, typ: str) -> str:
+    """SQL converting `expr` to `typ` strictly: no rounding (1.5 is not an integer), no
+    out-of-range number, only true/false/t/f/1/0 for a flag, RFC 3339 times (naive: UTC)
+    within ±14:00; NULL when it does not convert."""
+    macro = _STRICT.get(typ)
+    return f"{macro}({expr}::VARCHAR)" if macro else f"try_cast({expr} as {typ})"
+
+
 def typed_stage(con: duckdb.DuckDBPyConnection, source: str, table: Table, ts_col: str | None,
                 required: tuple[str, ...], extra: tuple[str, ...] = ()) -> None:
     """Create `wb_stage` from `source`, converting each column of `table` (plus `extra` content
-    columns) with try_cast and recording why a row is bad. Rows are numbered in file order
-    unless `source` brings its own `_line`, `_raw` and `_pre` (a reason found earlier)."""
+    columns) strictly (`strict`) and recording why a row is bad. Rows are numbered in file
+    order unless `source` brings its own `_line`, `_raw` and `_pre` (a reason found earlier)."""
     present = {r[0] for r in con.execute(f"describe select * from {source}").fetchall()}
     numbered = "_line" in present
     seq = "_seq" if "_seq" in present else "_line"  # several records may share a line
@@ -54,14 +98,19 @@ def typed_stage(con: duckdb.DuckDBPyConnection, source: str, table: Table, ts_co
         if name not in present:
             sel.append(f'NULL::{typ} as "{name}"')
             continue
-        sel.append(f'try_cast(s."{name}" as {typ}) as "{name}"')
+        col = f's."{name}"'
+        sel.append(f'{strict(col, typ)} as "{name}"')
         if name != ts_col:
-            wrong.append(f"case when s.\"{name}\" is not null and try_cast(s.\"{name}\" as {typ})"
-                         f" is null then '{name} ({typ})' end")
-    missing = [f"case when coalesce(s.\"{c}\"::VARCHAR, '') = '' then '{c}' end"
+            wrong.append(f"case when {col} is not null and trim({col}::VARCHAR) <> '' and "
+                         f"{strict(col, typ)} is null then '{name} ({typ})' end")
+    missing = [f"case when trim(coalesce(s.\"{c}\"::VARCHAR, '')) = '' then '{c}' end"
                if c in present else f"'{c}'" for c in required]
-    bad_ts = (f"s.\"{ts_col}\" is not null and try_cast(s.\"{ts_col}\" as TIMESTAMPTZ) is null"
-              if ts_col in present else "false")
+    if ts_col in present:
+        bad_ts = f's."{ts_col}" is not null and {strict(f"s.{ts_col}", "TIMESTAMPTZ")} is null'
+        ts_detail = (f"left('{ts_col} value ' || s.\"{ts_col}\"::VARCHAR, 300) || ' is not an "
+                     "RFC 3339 time with an offset within ±14:00 (naive: UTC), years 0001-9999'")
+    else:
+        bad_ts, ts_detail = "false", "NULL"
     numbered_src = source if numbered else (
         f"(select *, row_number() over () as _line, to_json(t)::VARCHAR as _raw from {source} t)")
     miss = f"concat_ws(', ', {', '.join(missing)})"
@@ -73,8 +122,7 @@ def typed_stage(con: duckdb.DuckDBPyConnection, source: str, table: Table, ts_co
                when {wr} <> '' then 'wrong_type' end as _reason,
           case when {pre} is not null then {pre_detail}
                when {miss} <> '' then 'missing required field(s): ' || {miss}
-               when {bad_ts} then left({ts_col!r} || ' value ' || s."{ts_col or ''}"::VARCHAR, 300)
-                 || ' is not a timestamp'
+               when {bad_ts} then {ts_detail}
                when {wr} <> '' then 'wrong type for: ' || {wr} end as _detail,
           {', '.join(sel)}
         from {numbered_src} s""")
@@ -90,8 +138,8 @@ def add_rejects(con: duckdb.DuckDBPyConnection) -> None:
     run(con, "drop table if exists wb_rej_scan")
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None
-          ) -> Iterator[None]:
+def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None,
+          opts: object = None) -> Iterator[None]:
     """Stage one canonical CSV or Parquet file into `wb_stage` (one chunk: DuckDB streams it)."""
     with path.open("rb") as f:
         csv = f.read(4) != b"PAR1"

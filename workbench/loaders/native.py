@@ -1,43 +1,65 @@
-"""The native JSONL envelope: one JSON object a line holding an API request and response.
+"""The native envelope: one JSON object a record holding an API request and response.
 
-Required: `request_id`, `timestamp` (RFC 3339 with an offset, or epoch seconds or milliseconds),
-`account_id`, and `model` (or `request.model`). `request` and `response` hold an Anthropic
-Messages or OpenAI Chat Completions / Completions / Responses body; either may be absent.
+Field by field in `envelope.py` (and docs/loaders.md). One record a line, one pretty-printed
+document, several documents, or a top-level array, plain or compressed. Required:
+`request_id`, `timestamp`, `account_id` (or `--account-from`), `model` (or `request.model`,
+or `response.model`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from workbench.loaders import _stream
+from workbench.loaders import _opts, _split, _stream, envelope
 from workbench.loaders._commit import clear_stage, run, set_stage
-from workbench.loaders.bodies import ENVELOPE, install_macros, stage_sql
+from workbench.loaders.bodies import install_macros, stage_sql
 
 Progress = Callable[[int, int], None] | None
 
 
-def lines_env(transform: str) -> str:
-    """The envelope query over `chunk_in`: one row per non-blank line, `e` parsed once.
-
-    A line is parsed by one `try(json_transform(...))`; only lines where that fails (not an
-    object, not JSON) are looked at again to say why, so a clean file is parsed once here.
-    """
+def record_columns(transform: str) -> str:
+    """The first columns of every JSON envelope query over `chunk_in`: one row per non-blank
+    record, `j` parsed once by `json_transform` with `transform` (NULL when the record is not
+    a JSON object), `_keys` its top-level keys."""
     return f"""
-select _line, _seq, _raw, _bytes, _utf8,
-  e is not null or (_utf8 and json_valid(_raw)) as _json_ok,
-  case when e is not null then 'OBJECT' when _utf8 and json_valid(_raw) then json_type(_raw)
-  end as _jt, e
+select *,
+  j is not null or (_utf8 and not _oversize and json_valid(_raw)) as _json_ok,
+  case when j is not null then 'OBJECT'
+       when _utf8 and not _oversize and json_valid(_raw) then json_type(_raw) end as _jt,
+  case when j is not null then json_keys(_raw) end as _keys
 from (select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_ok as _utf8,
-             case when utf8_ok and starts_with(ltrim(text, chr(32) || chr(9) || chr(13)), '{{')
-                  then try(json_transform(text, '{transform}')) end as e
-      from chunk_in where starts_with(text, '{{') or trim(text) <> '')"""
+             oversize as _oversize,
+             case when utf8_ok and not oversize and wb_object_start(text)
+                  then try(json_transform(text, '{transform}')) end as j
+      from chunk_in where not wb_blank(text, ' '))"""
 
 
-def scratch(macros: Iterable[str] = ()) -> duckdb.DuckDBPyConnection:
+def envelope_sql() -> str:
+    """The native envelope query: `e` is the record itself, the account from `account_id`
+    unless --account-from names another field."""
+    known = ", ".join(f"'{n}'" for n in envelope.NAMES)
+    fields = ", ".join(
+        f"{n} := wb_account(j.account_id, _raw)" if n == "account_id" else f"{n} := j.{n}"
+        for n in envelope.NAMES)
+    return f"""
+select _line, _seq, _raw, _bytes, _utf8, _oversize, _json_ok, _jt,
+  list_filter(_keys, lambda k: not list_contains([{known}], k)) as _unknown,
+  coalesce(wb_dupkey(_keys), wb_dupkey(json_keys(j.request)),
+           wb_dupkey(json_keys(j.response)),
+           wb_dup_msgs(coalesce(j.request->'$.messages', j.request->'$.input'))) as _dup,
+  wb_full(j.request) as _full,
+  case when j is not null then struct_pack({fields}) end as e
+from ({record_columns(envelope.STRUCT)})"""
+
+
+def scratch(opts: _opts.Options | None = None, macros: Iterable[str] = ()
+            ) -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB for building one chunk's stage outside the load's transaction.
 
     Temp tables replaced inside one long transaction keep every old version until it ends, so
@@ -45,65 +67,104 @@ def scratch(macros: Iterable[str] = ()) -> duckdb.DuckDBPyConnection:
     is freed when the next one replaces it.
     """
     s = duckdb.connect()
+    # Half the cores: the load's own connection compresses and writes on the others meanwhile.
+    run(s, f"SET threads = {max(1, (os.cpu_count() or 2) // 2)}")
+    run(s, "SET TimeZone = 'UTC'")
     run(s, "SET preserve_insertion_order = true")
+    run(s, "SET enable_progress_bar = false")
     install_macros(s)
-    for m in macros:
+    for m in [*_opts.MACROS, *macros]:
         run(s, m)
+    (opts or _opts.Options()).apply(s)
     return s
 
 
-def staged_lines(con: duckdb.DuckDBPyConnection, path: Path, sql: str,
-                 on_progress: Progress = None, *,
-                 build: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-                 macros: Iterable[str] = ()) -> Iterator[None]:
-    """Stage each chunk of lines and hand it to `con` as `wb_stage`; yield after each.
+def stage_chunks(con: duckdb.DuckDBPyConnection, tables: Iterator[pa.Table], sql: str,
+                 opts: _opts.Options | None = None, *,
+                 build: Callable[[duckdb.DuckDBPyConnection, pa.Table], Any] | None = None,
+                 macros: Iterable[str] = (),
+                 scratch_con: duckdb.DuckDBPyConnection | None = None) -> Iterator[None]:
+    """Stage each chunk of records and hand it to `con` as `wb_stage`; yield after each.
 
     The stage is built on a scratch connection by `sql` (which reads `chunk_in`), or by
-    `build(scratch)` when given, and registered on `con` as an Arrow table. A file that cannot
-    be decompressed to its end stages one `unreadable` record."""
-    def make(s: duckdb.DuckDBPyConnection) -> None:
-        if build is not None:
-            build(s)
-        else:
-            run(s, f"create or replace temp table wb_stage as {sql}")
-
-    def hand_over(s: duckdb.DuckDBPyConnection, staged: Any = None) -> None:
-        run(con, "drop table if exists wb_stage")
-        set_stage(staged if staged is not None
-                  else s.sql("select * from wb_stage").to_arrow_table())
-
-    s = scratch(macros)
-    try:
+    `build(scratch, chunk)` (which returns an Arrow table) when given. Reading, staging and the
+    caller's inserts overlap: the records are read in one background thread and staged in
+    another while the caller commits the previous chunk (DuckDB releases the GIL). A file that
+    cannot be decompressed to its end stages, last, one `unreadable` record. `scratch_con`,
+    when given, is used (and left open) instead of a fresh scratch connection."""
+    def staged() -> Iterator[pa.Table]:
+        s = scratch_con if scratch_con is not None else scratch(opts, macros)
+        shape = None
         try:
-            for tbl in _stream.prefetch(_stream.chunks(path, on_progress)):
-                s.register("chunk_in", tbl)
-                # Straight to Arrow when there is one query: a temp table in between would
-                # materialise every staged column once more.
-                staged = None
-                if build is None:
-                    staged = s.sql(sql).to_arrow_table()
-                else:
-                    make(s)
-                s.unregister("chunk_in")
-                hand_over(s, staged)
-                yield
-                clear_stage()
-        except OSError as exc:
-            s.register("chunk_in", _stream.SCHEMA.empty_table())
-            make(s)
-            s.unregister("chunk_in")
-            run(s, "insert into wb_stage (_line, _seq, _raw, _bytes, _reason, _detail) "
-                   "values (null, null, '', 0, 'unreadable', $d)", {"d": str(exc)})
-            hand_over(s)
+            try:
+                for tbl in _stream.prefetch(tables):
+                    s.register("chunk_in", tbl)
+                    out = build(s, tbl) if build is not None else s.sql(sql).to_arrow_table()
+                    s.unregister("chunk_in")
+                    shape = out.schema
+                    yield out
+            except OSError as exc:
+                if shape is None:  # nothing staged yet: stage an empty chunk for the columns
+                    empty = _stream.SCHEMA.empty_table()
+                    s.register("chunk_in", empty)
+                    shape = (build(s, empty) if build is not None
+                             else s.sql(sql).to_arrow_table()).schema
+                    s.unregister("chunk_in")
+                row: dict[str, list[Any]] = {n: [None] for n in shape.names}
+                row.update(_raw=[""], _bytes=[0], _reason=["unreadable"], _detail=[str(exc)])
+                yield pa.Table.from_pydict(row, schema=shape)
+        finally:
+            if scratch_con is None:
+                s.close()
+
+    try:
+        for out in _stream.prefetch(staged()):
+            run(con, "drop table if exists wb_stage")
+            set_stage(out)
             yield
+            clear_stage()
     finally:
         clear_stage()
-        s.close()
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None
-          ) -> Iterator[None]:
-    """Stage a native JSONL file chunk by chunk into `wb_stage`.
+def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.Table], pa.Table]:
+    """Stage a chunk by the fast path (`fast.py`), and the records it leaves by the slow one."""
+    import pyarrow.compute as pc
+
+    from workbench.loaders import fast
+
+    slow = stage_sql(envelope_sql(), account_hint=opts.hint("account_id"))
+    quick = fast.fast_sql()
+    shapes: list[pa.Schema] = []
+
+    def build(s: duckdb.DuckDBPyConnection, tbl: pa.Table) -> pa.Table:
+        if not shapes:
+            s.register("chunk_in", _stream.SCHEMA.empty_table())
+            shapes.append(s.sql(slow).to_arrow_table().schema)
+            s.register("chunk_in", tbl)
+        shape = shapes[0]
+        if SLOW_ONLY:
+            return s.sql(slow).to_arrow_table().cast(shape)
+        f = s.sql(quick).to_arrow_table()
+        ok = pc.fill_null(f.column("_fast"), False)
+        good = f.filter(ok).select(shape.names).cast(shape)
+        if good.num_rows == f.num_rows:
+            return good
+        rest = tbl.filter(pc.is_in(tbl.column("line"),
+                                   value_set=f.filter(pc.invert(ok)).column("_line")))
+        s.register("chunk_in", rest)
+        redone = s.sql(slow).to_arrow_table().cast(shape)
+        return pa.concat_tables([good, redone])
+
+    return build
+
+
+SLOW_ONLY = False  # tests set it to hold the fast path to the slow path's results
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None,
+          opts: _opts.Options | None = None) -> Iterator[None]:
+    """Stage a native envelope file chunk by chunk into `wb_stage`.
 
     Example:
         >>> import workbench as wb, tempfile, pathlib, json
@@ -113,4 +174,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = No
         >>> wb.load(wb.open(), [p], progress=False).loaded
         1
     """
-    yield from staged_lines(con, path, stage_sql(lines_env(ENVELOPE)), on_progress)
+    from workbench.loaders import fast
+
+    opts = opts or _opts.Options()
+    yield from stage_chunks(con, _split.read(path, on_progress=on_progress), "", opts,
+                            build=fast_build(opts), macros=fast.MACROS)

@@ -37,7 +37,7 @@ def _json_source(kind: str) -> str:
                else 'line is not a valid JSON object' end as _pre_detail,
           case when utf8_ok and json_valid(text) and json_type(text) = 'OBJECT'
                then json_transform(text, '{struct}') end as j
-        from chunk_in where trim(text) <> ''))"""
+        from chunk_in where not wb_blank(text, ' ')))"""
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = None, *,
