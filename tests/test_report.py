@@ -48,7 +48,7 @@ def test_html_only_uses_harmless_tags_and_no_event_handlers(html):
     parsed.feed(html)
     allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "dl",
                "dt", "dd", "table", "tr", "th", "td", "pre", "details", "summary", "img",
-               "span", "code"}
+               "span", "code", "ul", "li"}
     assert parsed.tags <= allowed, parsed.tags - allowed
     assert not [a for a, _ in parsed.attrs if a.startswith("on")]
 
@@ -165,7 +165,7 @@ def test_cli_report_and_indicators(case_file, tmp_path):
     res = runner.invoke(cli, ["indicators", "--db", str(case_file), "--campaign", CAMPAIGN,
                               "--format", "csv"])
     assert res.exit_code == 0, res.output
-    assert res.output.startswith("type,value,first_seen")
+    assert res.output.startswith('"type","value","first_seen"')
     stix = tmp_path / "i.json"
     res = runner.invoke(cli, ["indicators", "--db", str(case_file), "--campaign", CAMPAIGN,
                               "--format", "stix", "--out", str(stix)])

@@ -16,8 +16,6 @@ payment fingerprints and templates have no STIX observable, so their patterns na
 
 from __future__ import annotations
 
-import csv
-import io
 import ipaddress
 import json
 import uuid
@@ -111,9 +109,16 @@ order by array_position($types, type), accounts desc, requests desc, value
 """
 
 
-def indicators(case: Case, campaign: str, format: str = "json") -> Any:
+def indicators(case: Case, campaign: str, format: str = "json",
+               redact: bool | str | bytes = False) -> Any:
     """Indicators of one campaign: a CSV or JSON string, a STIX 2.1 bundle (JSON string), or
     with `format="frame"` a polars DataFrame.
+
+    Only the campaign's own accounts and the values they used appear; a value that accounts
+    outside the campaign used too says how many (`outside_accounts`, `safe_to_block` false),
+    never which. `redact=True` (the case's key) or `redact="passphrase"` replaces e-mails, IPs
+    and payment fingerprints with keyed hashes (`workbench.privacy`), for sharing between
+    providers.
 
     Raises UnknownNameError (with "Did you mean …") for a campaign id not in `campaigns`, and for
     an unknown format.
@@ -133,6 +138,9 @@ def indicators(case: Case, campaign: str, format: str = "json") -> Any:
                      min_template_requests=MIN_TEMPLATE_REQUESTS,
                      alias_from=list(_ENTITY_ALIASES), alias_to=list(_ENTITY_ALIASES.values()),
                      link_from=list(_LINK_KINDS), link_to=list(_LINK_KINDS.values()))
+    frame = frame.with_columns(safe_to_block=frame["outside_accounts"] == 0)
+    if redact is not False:
+        frame = _redact(case, campaign, frame, None if redact is True else redact)
     if format == "frame":
         return frame
     if format == "csv":
@@ -142,6 +150,18 @@ def indicators(case: Case, campaign: str, format: str = "json") -> Any:
                            "indicators": frame.to_dicts()}, default=_iso, indent=1,
                           ensure_ascii=False)
     return stix_bundle(case, campaign, frame)
+
+
+def _redact(case: Case, campaign: str, frame: pl.DataFrame,
+            key: str | bytes | None) -> pl.DataFrame:
+    """Values of e-mail, IP and payment kinds as keyed hashes; other values' free text too."""
+    import polars as pl
+
+    from workbench.privacy import redactor
+
+    r = redactor(case, campaign, key)
+    values = [r.value(t, v) for t, v in frame.select("type", "value").iter_rows()]
+    return frame.with_columns(value=pl.Series(values, dtype=pl.String))
 
 
 def check_campaign(case: Case, campaign: str) -> dict[str, Any]:
@@ -164,21 +184,11 @@ def _iso(value: Any) -> str:
     return str(value)
 
 
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, list):
-        value = ";".join(map(str, value))
-    s = _iso(value) if value is not None else ""
-    # A cell a spreadsheet would read as a formula gets a leading quote (CSV injection).
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
-
-
 def _csv(frame: pl.DataFrame) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.iter_rows():
-        writer.writerow([_csv_cell(v) for v in row])
-    return buf.getvalue()
+    # Every field quoted, every line of a value guarded against formulas (workbench.safe).
+    from workbench.safe import frame_csv
+
+    return frame_csv(frame)
 
 
 def _quote(value: str) -> str:
@@ -199,6 +209,10 @@ def stix_pattern(type_: str, value: str) -> tuple[str, bool]:
     if type_ == "user_agent":
         return (f"[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' "
                 f"= {q}]"), False
+    if ":" in value and value.split(":", 1)[0] in ("ip", "pay", "email") and \
+            type_ in ("ip_prefix", "payment_fingerprint"):
+        # A keyed hash from `redact`: no standard observable holds one.
+        return f"[x-llm-redacted:hmac_sha256 = {q}]", True
     if type_ == "ip_prefix":
         try:
             net = ipaddress.ip_network(value, strict=False)
@@ -240,8 +254,11 @@ def stix_bundle(case: Case, campaign: str, frame: pl.DataFrame | None = None) ->
         pattern, custom = stix_pattern(row["type"], row["value"])
         shared = row["outside_accounts"] > 0
         desc = (f"{row['type']} used by {row['accounts']} campaign accounts in "
-                f"{row['requests']} requests; also used by {row['outside_accounts']} accounts "
-                f"outside the campaign. Detectors: {', '.join(row['detectors']) or 'none'}. "
+                f"{row['requests']} requests; "
+                + (f"SHARED: also used by {row['outside_accounts']} accounts outside the "
+                   "campaign (not named), so blocking it would hit them. " if shared else
+                   "used by no account outside the campaign (safe to block). ")
+                + f"Detectors: {', '.join(row['detectors']) or 'none'}. "
                 f"Links: {', '.join(row['link_kinds']) or 'none'}.")
         if custom:
             desc += " The pattern names a custom x-llm object type: no STIX observable exists."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ _LIMIT = click.option("--limit", type=click.IntRange(min=0), default=0,
 def _render(df: pl.DataFrame, fmt: str) -> str:
     import polars as pl
 
-    from workbench.safe import visible
+    from workbench.safe import frame_csv, one_line
 
     if fmt == "json":
         rows = df.to_dicts()
@@ -35,14 +34,16 @@ def _render(df: pl.DataFrame, fmt: str) -> str:
                 row["reasons"] = json.loads(row["reasons"])
         return json.dumps(rows, default=str, indent=1)
     if fmt == "csv":
-        flat = df.with_columns(pl.col(c).list.join(";") for c, t in df.schema.items()
-                               if isinstance(t, pl.List))
-        buf = io.StringIO()
-        flat.write_csv(buf)
-        return buf.getvalue()
-    # Table: adversary-influenced ids with their invisible characters made visible.
-    shown = df.with_columns(pl.col(c).map_elements(visible, return_dtype=pl.String)
-                            for c, t in df.schema.items() if t == pl.String)
+        # Account ids are the adversary's: every field quoted and guarded against formulas.
+        return frame_csv(df.with_columns(pl.col(c).cast(pl.String)
+                                         for c, t in df.schema.items() if t == pl.Object))
+    # Table: adversary-influenced ids with control and invisible characters labelled, so no
+    # CR or escape sequence reaches the terminal raw.
+    shown = df.with_columns(
+        [pl.col(c).map_elements(one_line, return_dtype=pl.String)
+         for c, t in df.schema.items() if t == pl.String]
+        + [pl.col(c).list.eval(pl.element().map_elements(one_line, return_dtype=pl.String))
+           for c, t in df.schema.items() if isinstance(t, pl.List) and t.inner == pl.String])
     with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=160,
                    fmt_table_cell_list_len=5):
         return str(shown)

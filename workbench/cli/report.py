@@ -12,6 +12,16 @@ _DB = click.option("--db", "db", required=True, type=click.Path(dir_okay=False, 
                    help="Case database file.")
 _CAMPAIGN = click.option("--campaign", required=True, help="Campaign id (see `workbench "
                                                            "campaigns`).")
+_REDACT = click.option("--redact", is_flag=True,
+                       help="Replace e-mails, IPs and payment fingerprints with keyed hashes "
+                            "(HMAC-SHA256), for sharing between providers.")
+_REDACT_KEY = click.option("--redact-key", envvar="WORKBENCH_REDACT_KEY", default=None,
+                           help="Key of the hashes (implies --redact); default: the case's own "
+                                "key, kept in the case. Also read from WORKBENCH_REDACT_KEY.")
+
+
+def _redact(redact: bool, key: str | None) -> bool | str:
+    return key if key else redact
 
 
 @cli.command("report")
@@ -21,12 +31,16 @@ _CAMPAIGN = click.option("--campaign", required=True, help="Campaign id (see `wo
               help="File to write, e.g. report.html.")
 @click.option("--format", "fmt", default="html", show_default=True,
               type=click.Choice(["html", "md"]), help="Self-contained HTML or Markdown.")
-def report_cmd(db: Path, campaign: str, out: Path, fmt: str) -> None:
-    """Write the evidence report of one campaign."""
+@_REDACT
+@_REDACT_KEY
+def report_cmd(db: Path, campaign: str, out: Path, fmt: str, redact: bool,
+               redact_key: str | None) -> None:
+    """Write the evidence report of one campaign (readable by you only: mode 0600)."""
     import workbench as wb
+    from workbench.report import report
 
     case = wb.open(db, read_only=True)
-    case.report(campaign, out=out, format=fmt)
+    report(case, campaign, out=out, format=fmt, redact=_redact(redact, redact_key))
     click.echo(f"Wrote {out} ({fmt}).")
 
 
@@ -37,16 +51,20 @@ def report_cmd(db: Path, campaign: str, out: Path, fmt: str) -> None:
               type=click.Choice(["csv", "json", "stix"]),
               help="CSV, JSON or a STIX 2.1 bundle.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write; standard output when absent.")
-def indicators_cmd(db: Path, campaign: str, fmt: str, out: Path | None) -> None:
+              help="File to write (mode 0600); standard output when absent.")
+@_REDACT
+@_REDACT_KEY
+def indicators_cmd(db: Path, campaign: str, fmt: str, out: Path | None, redact: bool,
+                   redact_key: str | None) -> None:
     """Export the indicators of one campaign: accounts, orgs, keys, payment, IPs, agents."""
     import workbench as wb
+    from workbench.indicators import indicators
+    from workbench.privacy import write_private
 
     case = wb.open(db, read_only=True)
-    text = case.indicators(campaign, format=fmt)
+    text = indicators(case, campaign, format=fmt, redact=_redact(redact, redact_key))
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        write_private(out, text)
         click.echo(f"Wrote {out} ({fmt}).", err=True)
