@@ -48,6 +48,36 @@ def set_data(jc: alt.JupyterChart, datasets: Datasets) -> None:
     jc.spec = {**(jc.spec or {}), "datasets": datasets}
 
 
+# One colour per model in every chart of every trace (and the report): a model's colour comes
+# from its name, not from its rank among the models one chart happens to show.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
+           "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5", "#393b79")
+
+
+def model_colour(model: str) -> str:
+    """The colour of a model, the same in every chart.
+
+    Example:
+        >>> model_colour("m-large") == model_colour("m-large")
+        True
+    """
+    import zlib
+
+    return PALETTE[zlib.crc32(model.encode("utf-8")) % len(PALETTE)]
+
+
+def colour_models(jc: Any, models: list[str]) -> None:
+    """Fix the timeline's model colours to `model_colour` (same model, same colour)."""
+    spec = dict(jc.spec or {})
+    scale = {"domain": models, "range": [model_colour(m) for m in models]}
+    for layer in spec.get("layer", []):
+        color = layer.get("encoding", {}).get("color")
+        if isinstance(color, dict) and color.get("field") == "model":
+            color["scale"] = scale
+    jc.spec = spec
+
+
 def prevalidated(chart: Any) -> Any:
     """The chart, its `to_dict` skipping the schema check (the tests run that check)."""
     object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart,
