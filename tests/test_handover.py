@@ -240,3 +240,16 @@ def test_handover_files_are_private(case_file: Path, tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert "pf-111" not in (tmp_path / "i.csv").read_text()
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_pivot_command_lists_every_account_behind_a_value(case_file: Path) -> None:
+    res = _invoke("pivot", "--db", str(case_file), "--kind", "ip_prefix", "--value",
+                  "203.0.113.0/24", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(res.output)))
+    assert {r["account_id"] for r in rows} == {"acct-a1", "acct-a2", OUTSIDE}
+    res = _invoke("pivot", "--db", str(case_file), "--kind", "ip_prefx", "--value", "x")
+    assert res.exit_code == 2
+    assert "Unknown pivot kind 'ip_prefx'. Did you mean ip_prefix?" in res.output
+    table = _invoke("pivot", "--db", str(case_file), "--kind", "payment", "--value", "pf-111")
+    assert "2 accounts in 1 campaigns" in table.output

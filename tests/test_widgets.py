@@ -158,9 +158,10 @@ def test_long_text_is_cut_with_a_way_to_see_all(xss_case: wb.Case) -> None:
     t.state.selected_requests = ["req-0-003"]
     assert "show all 5,005 characters" in t.conversation.value
     assert "&lt;END&gt;" in t.conversation.value  # the full text is still there, escaped
-    row = [line for line in t.requests.value.split("<tr>") if "req-0-003" in line][0]
-    assert "&lt;END&gt;" not in row
-    assert "…" in row
+    grid = t.request_grid_box.children[0]
+    cell = grid.data.loc[grid.data["request_id"] == "req-0-003", "prompt"].iloc[0]
+    assert "<END>" not in cell
+    assert cell.endswith("…")
 
 
 def test_links_matrix_shows_why_accounts_are_linked(xss_case: wb.Case) -> None:

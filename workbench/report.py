@@ -289,7 +289,8 @@ def _html_act(d: dict[str, Any]) -> list[str]:
         f"<h3>Shared with accounts outside the campaign ({d['shared'].height:,} values): "
         "check before blocking</h3>",
         '<p class="muted">Outside accounts are counted, never named; the campaign accounts '
-        "that use each value are listed.</p>",
+        "that use each value are listed. (Inside the provider, <code>workbench pivot --kind "
+        "TYPE --value VALUE</code> lists every account behind a value.)</p>",
         _table(d["shared"].head(MAX_ROWS), d["shared"].height, "values"),
     ]
 

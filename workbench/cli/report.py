@@ -68,3 +68,30 @@ def indicators_cmd(db: Path, campaign: str, fmt: str, out: Path | None, redact: 
     else:
         write_private(out, text)
         click.echo(f"Wrote {out} ({fmt}).", err=True)
+
+
+@cli.command("pivot")
+@_DB
+@click.option("--kind", required=True,
+              help="ip_prefix, payment_fingerprint, user_agent, email_domain, org, template, "
+                   "system_prompt, api_key, client_ip or account (indicator types work too).")
+@click.option("--value", required=True, help="The value, as the report or indicators show it.")
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "csv", "json"]), help="Output format.")
+def pivot_cmd(db: Path, kind: str, value: str, fmt: str) -> None:
+    """Every account and campaign that used one value, with first and last use (internal:
+    it names accounts outside the campaign, so it is not for hand-over)."""
+    import workbench as wb
+    from workbench.cli.campaigns import _echo, _render
+    from workbench.pivot import pivot, pivot_summary
+
+    case = wb.open(db, read_only=True)
+    df = pivot(case, kind, value)
+    if fmt == "table":
+        s = pivot_summary(case, kind, value)
+        from workbench.safe import one_line
+
+        click.echo(f"{s['kind']} {one_line(value, 80)}: {s['accounts']:,} accounts in "
+                   f"{len(s['campaigns']):,} campaigns ({s['outside_any_campaign']:,} in none), "
+                   f"{s['requests']:,} requests, first {s['first_seen']}, last {s['last_seen']}")
+    _echo(_render(df, fmt))

@@ -29,6 +29,19 @@ if TYPE_CHECKING:
     import polars as pl
 
 CELL_CHARS = 200
+ROW_PX = 22
+HEADER_PX = 24
+
+
+def column_widths(frame: pd.DataFrame, char_px: int = 7) -> dict[str, int]:
+    """Pixel widths that fit each column's longest shown value (within bounds), so cells do
+    not cut mid-number ("0.9/99") or mid-word."""
+    out = {}
+    for name in frame.columns:
+        longest = max([len(str(name)) + 2, *(len(f"{v:,}" if isinstance(v, int) else str(v))
+                                             for v in frame[name].head(200))])
+        out[str(name)] = max(60, min(420, char_px * longest + 20))
+    return out
 
 
 def _text(value: Any) -> Any:
@@ -89,10 +102,10 @@ def grid(df: pl.DataFrame, on_row: Callable[[dict[str, Any]], None] | None = Non
 
     shown = display_frame(df)
     g = DataGrid(shown, selection_mode="row" if on_row else "none",
-                 base_column_size=130, base_row_size=22, header_visibility="column",
-                 auto_fit_columns=True, auto_fit_params={"area": "all", "padding": 24,
-                                                         "numCols": None},
-                 column_widths=widths or {}, renderers=_renderers(df),
+                 base_column_size=130, base_row_size=ROW_PX, header_visibility="column",
+                 base_column_header_size=HEADER_PX,
+                 column_widths={**column_widths(shown), **(widths or {})},
+                 renderers=_renderers(df),
                  layout={"height": f"{min(height, 30 + 22 * max(df.height, 1))}px"})
     g.source = df  # raw rows, for the click handler and for export
     if on_row is not None:

@@ -26,6 +26,7 @@ LINK_COLOURS = {"payment": "#d62728", "ip_prefix_hour": "#1f77b4", "sync_activit
                 "sync_shape": "#98df8a", "lockstep_template": "#ff7f0e",
                 "near_duplicate": "#ffbb78", "system_prompt": "#9467bd",
                 "signup_burst": "#8c564b"}
+LEVEL_COLOURS = {"critical": "#7f0000", "high": "#d62728", "medium": "#ff9896", "low": "#c7c7c7"}
 MAX_GRAPH_EDGES = 3000
 
 
@@ -89,17 +90,20 @@ def network(case: Case, campaign: str, open_actor: Opener) -> Any:
             "where src in (select unnest($a::VARCHAR[])) and dst in (select unnest($a::VARCHAR[]))"
             " order by weight desc limit $n", params={"a": members, "n": MAX_GRAPH_EDGES}
         ).fetchall()
-        risk = dict(con.sql("select account_id, risk from leads where campaign_id = $c",
-                            params={"c": campaign}).fetchall())
+        lead = {a: (r, lv) for a, r, lv in con.sql(
+            "select account_id, risk, level from leads where campaign_id = $c",
+            params={"c": campaign}).fetchall()}
     key = {a: f"n{i}" for i, a in enumerate(members)}
     g = nx.Graph()
     for a in members:
-        g.add_node(key[a], label=visible(a)[:60], risk=round(float(risk.get(a) or 0), 3))
+        r, lv = lead.get(a, (0.0, "low"))
+        g.add_node(key[a], label=visible(a)[:60], risk=round(float(r or 0), 3), level=lv)
     for src, dst, kind, value, weight in edges:
         if not g.has_edge(key[src], key[dst]) or g[key[src]][key[dst]]["weight"] < weight:
             g.add_edge(key[src], key[dst], kind=kind, value=visible(value)[:80],
                        weight=round(float(weight), 3))
-    sigma = Sigma(g, height=520, node_label="label", node_size="risk", node_color="risk",
+    sigma = Sigma(g, height=520, node_label="label", node_size="risk", node_color="level",
+                  node_color_palette=LEVEL_COLOURS, node_size_range=(6, 16),
                   edge_color="kind", edge_color_palette={
                       k: v for k, v in LINK_COLOURS.items()},
                   edge_size="weight", start_layout=3, hide_search=False)

@@ -263,10 +263,12 @@ class Trace(w.VBox):
             return
         df = self.data.requests(self.state.window, self.state.filters)
         what = ", ".join(f"{k} = {charts.label(v, 60)}" for k, v in self.state.filters.items())
-        self.requests.value = tables.html_table(
-            df, ["ts", "request_id", "account_id", "model", "capability", "template_id",
-                 "prompt"], limit=200,
-            title=f"Requests{' where ' + what if what else ''} (first {len(df)} shown)")
+        # The requests themselves are in the grid below (click one to read it); this line
+        # says which.
+        self.requests.value = tables.STYLE + (
+            f'<div class="wb-h">Requests{" where " + escape(what) if what else ""} '
+            f"(the first {len(df):,}; click one to read its conversation)</div>"
+            if df.height else '<div class="wb-muted">no requests in this window</div>')
         from workbench.widgets.grid import grid
 
         self.request_grid_box.children = [grid(

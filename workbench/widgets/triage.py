@@ -45,7 +45,7 @@ _CONTRIB = "coalesce(list_sum(json_extract(l.reasons, '$.detectors[*].contributi
 
 _CAMPAIGNS = f"""
 with ev as (
-    select l.campaign_id, sum({_EVIDENCE}) as specific, round(sum({_CONTRIB}), 3) as evidence
+    select l.campaign_id, sum({_EVIDENCE})::BIGINT as specific, round(sum({_CONTRIB}), 3) as evidence
     from leads l where l.campaign_id is not null group by 1
 )
 select campaign_id, level, risk, accounts, coalesce(ev.specific, 0) as specific,
@@ -65,7 +65,7 @@ where ($level::VARCHAR is null or level = $level)
 """
 
 _LEADS = f"""
-select l.account_id, l.campaign_id, l.level, l.risk, {_EVIDENCE} as specific,
+select l.account_id, l.campaign_id, l.level, l.risk, ({_EVIDENCE})::BIGINT as specific,
        round({_CONTRIB}, 3) as evidence, l.reasons::VARCHAR as reasons
 from leads l
 where ($level::VARCHAR is null or l.level = $level)
@@ -217,6 +217,8 @@ class Triage(w.VBox):
         if kind == "campaigns":
             ids = self.rows["campaign_id"].to_list()
             self.network_pick.options = [(label(c, 60), c) for c in ids]
+            if ids and self.network_pick.value is None:
+                self.network_pick.value = ids[0]
 
     def _on_row(self, row: dict[str, Any]) -> None:
         if self.kind.value == "campaigns":
