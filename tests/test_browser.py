@@ -119,7 +119,8 @@ def test_trace_renders_offline_and_payload_stays_text(lab, browser) -> None:
             run_all(page, page.locator("h3", has_text="Trace of campaign"),
                     artifact=ARTIFACTS / "trace-timeout.png")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}; console errors: {watch.errors[-8:]}") from None
+            msg = f"{exc}; console errors: {watch.errors[-8:]}"
+            raise AssertionError(msg) from None
         charts = page.locator(".jp-OutputArea .vega-embed")
         page.wait_for_function(
             "() => document.querySelectorAll('.jp-OutputArea .vega-embed svg, "
@@ -153,7 +154,8 @@ def screen(lab, browser) -> Iterator[tuple[Any, Any]]:
         run_all(page, page.get_by_text("campaigns match"),
                 artifact=ARTIFACTS / "board-timeout.png")
     except AssertionError as exc:
-        raise AssertionError(f"{exc}; console errors: {watch.errors[-8:]}") from None
+        msg = f"{exc}; console errors: {watch.errors[-8:]}"
+        raise AssertionError(msg) from None
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "board.png"))
     try:

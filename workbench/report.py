@@ -140,9 +140,8 @@ def act_on(d: dict[str, Any]) -> dict[str, Any]:
         "templates": groups.select("templates", "detectors", "requests", "most_accounts",
                                    "outside_accounts", "first_seen", "last_seen", "hashes"),
         "shared": shared.select("type", "value", "outside_accounts", "campaign_accounts",
-                                "requests", "detectors"),
-        "indicators": ind.filter(pl.col("type") != "template"),
-        "indicators_total": int((ind["type"] != "template").sum()),
+                                "requests"),
+        "indicators_count": ind.height,
     }
 
 
@@ -278,11 +277,19 @@ def _html_act(d: dict[str, Any]) -> list[str]:
             "one</th><th>outside accounts (most)</th><th>seen</th><th>hashes</th></tr>")
     redacted = ('<p class="muted">E-mails, IPs and payment fingerprints are shown as keyed '
                 "hashes (HMAC-SHA256).</p>" if d.get("redacted") else "")
+    block = d["block"]
+    by_type = "".join(
+        f"<tr><td>{escape(t)}</td><td class=\"num\">{len(vals):,}</td><td class=\"num\">"
+        f"{sum(reqs):,}</td><td><code>{escape(', '.join(vals), 4000)}</code></td></tr>"
+        for t, vals, reqs in _grouped(block))
     return [
         "<h2>What to act on</h2>", redacted,
-        f"<h3>Safe to block ({d['block'].height:,} values)</h3>",
+        f"<h3>Safe to block ({block.height:,} values)</h3>",
         '<p class="muted">No account outside the campaign used these values.</p>',
-        _table(d["block"].head(MAX_ROWS), d["block"].height, "values"),
+        f"<table><tr><th>type</th><th>values</th><th>requests</th><th>the values</th></tr>"
+        f"{by_type}</table>" if by_type else '<p class="muted">None.</p>',
+        "<details><summary>each value with its requests, first and last use and detectors"
+        f"</summary>{_table(block.head(MAX_ROWS), block.height, 'values')}</details>",
         f"<h3>Prompt templates ({tpl['templates'].sum() if tpl.height else 0:,}, grouped by "
         "the detectors behind them)</h3>",
         f"<table>{head}{''.join(rows)}</table>" if rows else '<p class="muted">None.</p>',
@@ -293,6 +300,16 @@ def _html_act(d: dict[str, Any]) -> list[str]:
         "TYPE --value VALUE</code> lists every account behind a value.)</p>",
         _table(d["shared"].head(MAX_ROWS), d["shared"].height, "values"),
     ]
+
+
+def _grouped(block: pl.DataFrame) -> list[tuple[str, list[str], list[int]]]:
+    """(type, values, requests) per indicator type, in the indicators' order."""
+    out: dict[str, tuple[list[str], list[int]]] = {}
+    for t, v, n in block.select("type", "value", "requests").iter_rows():
+        vals, reqs = out.setdefault(t, ([], []))
+        vals.append(str(v))
+        reqs.append(int(n or 0))
+    return [(t, vals, reqs) for t, (vals, reqs) in out.items()]
 
 
 def _html_reasons(d: dict[str, Any]) -> str:
@@ -327,10 +344,10 @@ def _html(d: dict[str, Any]) -> str:
               "<h3>Links between them</h3>", _table(d["link_kinds"]),
               "<h3>Strongest links</h3>", _table(d["links"], d["links_total"], "links"),
               "<h2>Indicators</h2>",
-              '<p class="muted">Also exported by <code>workbench indicators</code> as CSV, JSON '
-              "or a STIX 2.1 bundle.</p>",
-              _table(d["indicators"].head(MAX_ROWS), d["indicators_total"],
-                     "indicators (templates are grouped above)"),
+              f"<p>All {d['indicators_count']:,} indicators are listed under What to act on, "
+              "above: values safe to block, the templates grouped, the shared values. "
+              "<code>workbench indicators</code> exports them as CSV, JSON or a STIX 2.1 "
+              "bundle.</p>",
               "<h2>Why these accounts</h2>", _html_reasons(d),
               "<h2>Detectors and evidence</h2>"]
     for det in d["detectors"]:
@@ -386,7 +403,9 @@ def _md_act(d: dict[str, Any]) -> list[str]:
                "(HMAC-SHA256).", ""] if d.get("redacted") else []),
             f"### Safe to block ({d['block'].height:,} values)", "",
             "No account outside the campaign used these values.", "",
-            _md_table(d["block"].head(MAX_ROWS), d["block"].height, "values"),
+            *[f"- {markdown(t)} ({len(vals):,}, {sum(reqs):,} requests): "
+              f"{markdown(', '.join(vals), 4000)}" for t, vals, reqs in _grouped(d["block"])],
+            "",
             "### Prompt templates, grouped by the detectors behind them", "",
             _md_table(tpl), f"### Shared with accounts outside the campaign "
             f"({d['shared'].height:,} values): check before blocking", "",
@@ -410,8 +429,9 @@ def _markdown(d: dict[str, Any]) -> str:
             _md_table(d["accounts"], d["accounts_total"], "accounts"),
             "### Links between them", "", _md_table(d["link_kinds"]),
             "### Strongest links", "", _md_table(d["links"], d["links_total"], "links"),
-            "## Indicators", "", _md_table(d["indicators"].head(MAX_ROWS), d["indicators_total"],
-                                           "indicators (templates are grouped above)"),
+            "## Indicators", "",
+            f"All {d['indicators_count']:,} indicators are listed under What to act on, above. "
+            "`workbench indicators` exports them as CSV, JSON or a STIX 2.1 bundle.", "",
             "## Why these accounts", ""]
     from workbench.evidence import lead_sentences
 

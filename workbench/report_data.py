@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
     from workbench.case import Case
 
-MAX_ACCOUNTS = 200
+MAX_ACCOUNTS = 100
 MAX_LINKS = 50
 MAX_INDICATORS = 300
 MAX_SAMPLES = 8
-MAX_REASONS = 25
+MAX_REASONS = 10
 
 _MEMBERS = "members as (select account_id from leads where campaign_id = $c)"
 

@@ -66,13 +66,29 @@ def leads_cmd(db: Path, min_level: str | None, fmt: str, limit: int) -> None:
 
     import workbench as wb
 
-    df = wb.open(db, read_only=True).leads(min_level=min_level)
+    df = with_evidence(wb.open(db, read_only=True).leads(min_level=min_level))
     if limit:
         df = df.head(limit)
     if fmt == "table":
         df = df.with_columns(pl.col("reasons").map_elements(_top, return_dtype=pl.String)
                              .alias("top_detectors")).drop("reasons")
     _echo(_render(df, fmt))
+
+
+def with_evidence(df: pl.DataFrame) -> pl.DataFrame:
+    """Leads with their evidence tie-break, ordered by risk as shown (two decimals), then by
+    the detectors specific to harvesting behind each, then by summed contribution."""
+    import polars as pl
+
+    from workbench.evidence import evidence_rank
+
+    ranks = [evidence_rank(r) for r in df["reasons"].to_list()]
+    out = df.with_columns(specific=pl.Series([n for n, _ in ranks], dtype=pl.Int64),
+                          evidence=pl.Series([round(e, 3) for _, e in ranks], dtype=pl.Float64))
+    return (out.with_columns(shown=pl.col("risk").round(2))
+            .sort(["shown", "specific", "evidence", "account_id"],
+                  descending=[True, True, True, False], nulls_last=True)
+            .drop("shown"))
 
 
 def _echo(text: str) -> None:

@@ -181,15 +181,22 @@ class ComparePanel(w.VBox):
                 + tables.html_table(day, title="Requests per day (UTC)"))
 
     def _shared(self, a: list[str], b: list[str]) -> pl.DataFrame:
+        # Only the two actors' rows are read: the accounts are filtered before anything else.
         return self.case.sql("""
-            with uses as (
-                select r.account_id, 'ip_prefix' as kind, r.ip_prefix as value from requests r
-                union select account_id, 'user_agent', user_agent from requests
-                union select account_id, 'org', org_id from requests
+            with acc as (select unnest($a::VARCHAR[]) as account_id
+                         union select unnest($b::VARCHAR[])),
+            req as materialized (
+                select request_id, account_id, ip_prefix, user_agent, org_id from requests
+                semi join acc using (account_id)
+            ),
+            uses as (
+                select account_id, 'ip_prefix' as kind, ip_prefix as value from req
+                union select account_id, 'user_agent', user_agent from req
+                union select account_id, 'org', org_id from req
                 union select account_id, 'payment_fingerprint', payment_fingerprint
-                      from accounts
+                      from accounts semi join acc using (account_id)
                 union select r.account_id, 'template', f.template_id
-                      from requests r join features f using (request_id)
+                      from req r join features f using (request_id)
             ),
             a as (select distinct kind, value from uses
                   where account_id in (select unnest($a::VARCHAR[])) and value is not null),

@@ -77,7 +77,8 @@ def error(exc: BaseException | str) -> str:
 
 def busy(text: str) -> str:
     """A progress line for work that takes more than a second."""
-    return f'<div class="wb-busy" style="color:#555;font-style:italic">Working: {escape(text)}</div>'
+    return ('<div class="wb-busy" style="color:#555;font-style:italic">'
+            f"Working: {escape(text)}</div>")
 
 
 def html_table(df: pl.DataFrame, columns: list[str] | None = None, *, title: str = "",

@@ -45,7 +45,8 @@ _CONTRIB = "coalesce(list_sum(json_extract(l.reasons, '$.detectors[*].contributi
 
 _CAMPAIGNS = f"""
 with ev as (
-    select l.campaign_id, sum({_EVIDENCE})::BIGINT as specific, round(sum({_CONTRIB}), 3) as evidence
+    select l.campaign_id, sum({_EVIDENCE})::BIGINT as specific,
+           round(sum({_CONTRIB}), 3) as evidence
     from leads l where l.campaign_id is not null group by 1
 )
 select campaign_id, level, risk, accounts, coalesce(ev.specific, 0) as specific,
@@ -176,6 +177,8 @@ class Triage(w.VBox):
         base = _CAMPAIGNS if kind == "campaigns" else _LEADS
         direction = "desc" if self.descending.value else "asc"
         key = self.sort.value if kind == "campaigns" else f"l.{self.sort.value}"
+        if self.sort.value == "risk":  # as shown: ties at two decimals go to the evidence
+            key = f"round({key}, 2)"
         ident = "campaign_id" if kind == "campaigns" else "l.account_id"
         order = (f"order by {key} {direction} nulls last, specific desc, evidence desc, "
                  f"{ident} limit {MAX_ROWS}")
