@@ -182,3 +182,14 @@ def test_cli_unknown_campaign_is_one_line(case_file, tmp_path):
     assert res.exit_code == 2
     assert "Unknown campaign 'camp-7f3b'. Did you mean camp-7f3a?" in res.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_timeline_gives_each_model_the_traces_colour(planted):
+    from workbench.colours import model_colour
+    from workbench.report import timeline_spec
+
+    data = report_data.gather(planted, CAMPAIGN, {"first_seen": None, "last_seen": None},
+                              planted.indicators(CAMPAIGN, format="frame"))
+    scale = timeline_spec(data)["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["m-large", "m-next"]
+    assert scale["range"] == [model_colour("m-large"), model_colour("m-next")]

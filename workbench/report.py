@@ -242,14 +242,22 @@ def timeline_spec(d: dict[str, Any]) -> dict[str, Any]:
             for r in d["timeline"].iter_rows(named=True)]
     rules = [{"t": _iso(r["released_at"]), "model": r["model"]}
              for r in d["releases"].iter_rows(named=True)]
+    from workbench.colours import model_colour  # the trace's colours, model by model
+
     time_unit = "utcyearmonthdatehours" if d["bucket_unit"] == "hour" else "utcyearmonthdate"
+    models = sorted({b["model"] for b in bars if b["model"] is not None})
     layers: list[dict[str, Any]] = [{
         "data": {"values": bars}, "mark": {"type": "bar"},
         "encoding": {"x": {"field": "t", "type": "temporal", "timeUnit": time_unit,
-                           "title": f"time (UTC, per {d['bucket_unit']})"},
+                           "title": f"time (UTC, per {d['bucket_unit']})",
+                           # One label a day at most, never overlapping.
+                           "axis": {"format": "%b %d", "labelOverlap": "greedy",
+                                    "labelAngle": 0, "tickCount": {"interval": "day"}}},
                      "y": {"field": "requests", "type": "quantitative", "aggregate": "sum",
                            "title": "requests"},
-                     "color": {"field": "model", "type": "nominal"}}}]
+                     "color": {"field": "model", "type": "nominal",
+                               "scale": {"domain": models,
+                                         "range": [model_colour(m) for m in models]}}}}]
     if rules:
         layers.append({"data": {"values": rules}, "mark": {"type": "rule", "strokeDash": [4, 3],
                                                            "color": "black"},
