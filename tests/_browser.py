@@ -26,6 +26,7 @@ from workbench.cli.lab import lab_args
 
 CHROMIUM = "/usr/bin/chromium"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook tab in front
 
 
 def free_port() -> int:
@@ -130,8 +131,7 @@ def run_all(page: Any, shown: Any, timeout: float = 300, artifact: Path | None =
     widget..." for ever): pick the preferred kernel, or run again.
     """
     select = page.locator(".jp-Dialog", has_text="Select Kernel").locator("button.jp-mod-accept")
-    prompt = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").first.locator(
-        ".jp-InputPrompt")
+    prompts = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")
     loading = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea",
                            has_text="Loading widget...")
     busy = page.locator(".jp-Notebook-ExecutionIndicator[data-status='busy']")
@@ -139,14 +139,16 @@ def run_all(page: Any, shown: Any, timeout: float = 300, artifact: Path | None =
     reruns = 0
     deadline = last_run = time.monotonic()
     deadline += timeout
-    while not shown.first.is_visible():
+    while not visible(shown):
         now = time.monotonic()
         if select.is_visible():
             select.click()
             command(page, "notebook:run-all-cells")
             last_run = now
-        elif now - last_run > 10 and prompt.inner_text().strip() in ("[ ]:", "[ ]"):
-            command(page, "notebook:run-all-cells")  # the run was dropped: run it again
+        elif now - last_run > 10 and not busy.count() and any(
+                t.strip() in ("[ ]:", "[ ]") for t in prompts.all_inner_texts()):
+            # The run (or its rest, after a cell) was dropped while the kernel connected.
+            command(page, "notebook:run-all-cells")
             last_run = now
         elif now - last_run > 60 and loading.first.is_visible() and not busy.count():
             # The views never came: run again; twice in vain, reload the page first (its
@@ -164,6 +166,11 @@ def run_all(page: Any, shown: Any, timeout: float = 300, artifact: Path | None =
             msg = f"nothing matching {shown} within {timeout:g} s"
             raise AssertionError(msg)
         page.wait_for_timeout(500)
+
+
+def visible(locator: Any) -> bool:
+    """Whether any match is visible (a restored, hidden notebook tab may hold a match too)."""
+    return any(locator.nth(i).is_visible() for i in range(locator.count()))
 
 
 def click_grid_row(grid: Any, row: int, column_px: int = 40) -> None:

@@ -27,7 +27,15 @@ import workbench as wb
 from workbench.cli.lab import TEMPLATES, working_copy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _browser import CHROMIUM, Lab, click_grid_row, command, open_page, run_all  # noqa: E402
+from _browser import (  # noqa: E402
+    CHROMIUM,
+    CURRENT,
+    Lab,
+    click_grid_row,
+    command,
+    open_page,
+    run_all,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -107,7 +115,7 @@ def _safe(page: Any, watch: Any) -> None:
     """Nothing ran, no element came from a payload, nothing left loopback."""
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert watch.dialogs == []
-    assert page.locator(".jp-OutputArea img[src='x']").count() == 0
+    assert page.locator(f"{CURRENT} .jp-OutputArea img[src='x']").count() == 0
     assert watch.outside == []
 
 
@@ -116,12 +124,12 @@ def test_trace_renders_offline_and_payload_stays_text(lab, browser) -> None:
     page, watch = open_page(browser, server.url("trace.ipynb"), height=2400)
     try:
         try:
-            run_all(page, page.locator("h3", has_text="Trace of campaign"),
+            run_all(page, page.locator(CURRENT).locator("h3", has_text="Trace of campaign"),
                     artifact=ARTIFACTS / "trace-timeout.png")
         except AssertionError as exc:
             msg = f"{exc}; console errors: {watch.errors[-8:]}"
             raise AssertionError(msg) from None
-        charts = page.locator(".jp-OutputArea .vega-embed")
+        charts = page.locator(f"{CURRENT} .jp-OutputArea .vega-embed")
         page.wait_for_function(
             "() => document.querySelectorAll('.jp-OutputArea .vega-embed svg, "
             ".jp-OutputArea .vega-embed canvas').length >= 3", timeout=120_000)
@@ -132,11 +140,11 @@ def test_trace_renders_offline_and_payload_stays_text(lab, browser) -> None:
             assert charts.nth(i).is_visible()
         assert page.locator("table.wb-table").first.is_visible()
         assert page.locator("table.wb-table").count() >= 8
-        assert page.get_by_text("Top templates").is_visible()
+        assert page.locator(CURRENT).get_by_text("Top templates").is_visible()
         # The payloads are on screen as text ...
-        assert page.get_by_text(SHOWN).count() > 0
-        assert page.get_by_text("<script>window.__pwned=1</script>").count() > 0
-        assert page.get_by_text("U+202E RIGHT-TO-LEFT OVERRIDE").count() > 0
+        assert page.locator(CURRENT).get_by_text(SHOWN).count() > 0
+        assert page.locator(CURRENT).get_by_text("<script>window.__pwned=1</script>").count() > 0
+        assert page.locator(CURRENT).get_by_text("U+202E RIGHT-TO-LEFT OVERRIDE").count() > 0
         # ... and nothing ran.
         _safe(page, watch)
         # No "would you like to be notified about news?" toast over the trace.
@@ -151,7 +159,7 @@ def screen(lab, browser) -> Iterator[tuple[Any, Any]]:
     server, _root = lab
     page, watch = open_page(browser, server.url("screen.ipynb"), height=1800)
     try:
-        run_all(page, page.get_by_text("campaigns match"),
+        run_all(page, page.locator(CURRENT).get_by_text("campaigns match"),
                 artifact=ARTIFACTS / "board-timeout.png")
     except AssertionError as exc:
         msg = f"{exc}; console errors: {watch.errors[-8:]}"
@@ -166,24 +174,25 @@ def screen(lab, browser) -> Iterator[tuple[Any, Any]]:
 
 
 def _tab(page: Any, name: str) -> Any:
-    return page.locator(".jp-OutputArea .lm-TabBar-tab", has_text=name).first
+    return page.locator(f"{CURRENT} .jp-OutputArea .lm-TabBar-tab", has_text=name).first
 
 
 def _panel(page: Any) -> Any:
     """The visible tab's contents."""
-    return page.locator(".jp-OutputArea .widget-tab-contents > .lm-Widget:not(.lm-mod-hidden)")
+    return page.locator(f"{CURRENT} .jp-OutputArea .widget-tab-contents > "
+                        ".lm-Widget:not(.lm-mod-hidden)")
 
 
 def test_click_a_board_row_and_the_trace_opens(screen) -> None:
     page, watch = screen
-    grid = page.locator(".jp-OutputArea .lm-DataGrid").first
+    grid = page.locator(f"{CURRENT} .jp-OutputArea .lm-DataGrid").first
     # The grid is drawn on a canvas: the payload in a cell is pixels, never markup.
-    assert page.locator(".jp-OutputArea .lm-DataGrid img").count() == 0
+    assert page.locator(f"{CURRENT} .jp-OutputArea .lm-DataGrid img").count() == 0
     click_grid_row(grid, 0)
-    page.locator("h3", has_text="Trace of campaign").wait_for()
+    page.locator(CURRENT).locator("h3", has_text="Trace of campaign").wait_for()
     assert "lm-mod-current" in (_tab(page, "Trace").get_attribute("class") or "")
-    page.locator(".jp-OutputArea .vega-embed svg, .jp-OutputArea .vega-embed canvas") \
-        .first.wait_for()
+    page.locator(f"{CURRENT} .jp-OutputArea .vega-embed svg, "
+                 f"{CURRENT} .jp-OutputArea .vega-embed canvas").first.wait_for()
     _safe(page, watch)
 
 
@@ -223,7 +232,7 @@ def test_pivot_from_an_ip_prefix_to_its_accounts(screen) -> None:
     pick = panel.locator(".widget-dropdown", has_text="value").locator("select").first
     pick.select_option(label="ip_prefix: 203.0.113.0/24")
     panel.get_by_role("button", name="Who else used it?").click()
-    summary = page.get_by_text("3 accounts in 1 campaigns")
+    summary = page.locator(CURRENT).get_by_text("3 accounts in 1 campaigns")
     summary.wait_for()
     assert "lm-mod-current" in (_tab(page, "Pivot").get_attribute("class") or "")
     _panel(page).locator(".lm-DataGrid").first.wait_for()  # the accounts, one row each
@@ -245,8 +254,9 @@ def test_open_the_graph_and_click_a_node(screen) -> None:
     page.keyboard.type("acct-x2")
     page.wait_for_timeout(500)
     page.keyboard.press("Enter")
-    page.locator("h3", has_text="Trace of account").wait_for()
-    assert page.locator("h3", has_text="Trace of account").inner_text().endswith("acct-x2")
+    heading = page.locator(CURRENT).locator("h3", has_text="Trace of account")
+    heading.wait_for()
+    assert heading.inner_text().endswith("acct-x2")
     _safe(page, watch)
 
 
@@ -257,7 +267,7 @@ def test_compare_two_accounts(screen) -> None:
     panel.locator(".widget-text", has_text="A").locator("input").fill("acct-x1")
     panel.locator(".widget-text", has_text="B").locator("input").fill("acct-benign1")
     panel.get_by_role("button", name="Compare").click()
-    page.get_by_text("Values both used").wait_for()
+    page.locator(CURRENT).get_by_text("Values both used").wait_for()
     assert panel.get_by_text("Volume and tokens").count() == 2
     assert panel.get_by_text("python-httpx/0.27").count() > 0
     page.screenshot(path=str(ARTIFACTS / "compare.png"))
@@ -268,10 +278,10 @@ def test_browse_every_request_in_the_duckdb_backed_grid(screen) -> None:
     page, watch = screen
     _tab(page, "Trace").click()
     _panel(page).get_by_role("button", name="Browse all requests (sort, filter)").click()
-    table = page.locator(".jp-OutputArea table", has_text="request_id").last
+    table = page.locator(f"{CURRENT} .jp-OutputArea table", has_text="request_id").last
     table.wait_for()
     # Every request of the open account (acct-x2, from the graph), paged from DuckDB.
-    page.get_by_text("72 rows").wait_for()
+    page.locator(CURRENT).get_by_text("72 rows").wait_for()
     page.screenshot(path=str(ARTIFACTS / "browse.png"))
     assert "reseller:<u>cheap</u>" in table.inner_text()  # its access path, as text
     assert table.locator("img").count() == 0
@@ -292,7 +302,7 @@ def test_a_full_run_leaves_the_templates_unchanged(lab, browser) -> None:
     before, status = _digest(TEMPLATES), _git_status()
     page, watch = open_page(browser, server.url("notebooks/01_triage.ipynb"))
     try:
-        run_all(page, page.get_by_text("campaigns match"),
+        run_all(page, page.locator(CURRENT).get_by_text("campaigns match"),
                 artifact=ARTIFACTS / "template-timeout.png")
         command(page, "docmanager:save")
         page.wait_for_timeout(2000)
