@@ -21,6 +21,7 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check workbench tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: venv lint
 	$(BIN)/python -m pytest

@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import workbench as wb  # noqa: E402
 from bench._common import machine, peak_rss_mb, table, timed, write_section  # noqa: E402
+from workbench.features import compute_features  # noqa: E402
 
 # One pass over every column any detector reads (requests joined to features).
 SCAN = """
@@ -39,7 +40,7 @@ from requests as r left join features as f on f.request_id = r.request_id
 
 
 def build(directory: Path, requests: int, seed: int) -> Path:
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     db = directory / "case.duckdb"
     if db.exists():
@@ -48,8 +49,9 @@ def build(directory: Path, requests: int, seed: int) -> Path:
         simulate(directory, accounts=max(2000, requests // 150), days=14, seed=seed,
                  requests=requests)
     case = wb.open(db)
-    case.load(sorted((directory / "logs").glob("*.jsonl.gz")), accounts=directory / "accounts.csv",
-              releases=directory / "releases.csv", progress=False)
+    wb.load(case, sorted((directory / "logs").glob("*.jsonl.gz")),
+            accounts=directory / "accounts.csv", releases=directory / "releases.csv",
+            progress=False)
     return db
 
 
@@ -62,10 +64,10 @@ def main() -> None:
     db = build(args.dir, args.requests, args.seed)
     case = wb.open(db)
     n = case.count("requests")
-    t_features, _ = timed(lambda: case.compute_features(force=True))
+    t_features, _ = timed(lambda: compute_features(case, force=True))
     t_scan, _ = timed(lambda: case.sql(SCAN))
     t0 = time.perf_counter()
-    report = case.detect(link=False)
+    report = wb.detect(case, link=False)
     t_detect = time.perf_counter() - t0
     runs = report.runs.sort("elapsed_ms", descending=True)
     rows = [[r["detector"], r["status"], r["rows"], f"{r['elapsed_ms'] / 1000:.2f}",

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, machine, table  # noqa: E402
 
 import workbench as wb  # noqa: E402
-from workbench.campaigns import build_campaigns  # noqa: E402
+from workbench.config import RiskConfig  # noqa: E402
 from workbench.evaluate import evaluate  # noqa: E402
-from workbench.linking import load_config  # noqa: E402
+from workbench.pipeline import link  # noqa: E402
 
 EVAL_SEEDS = (1001, 1002, 1003)
 MODES = {"normal": {}, "evasive": {"evasive": True}, "metadata-only": {"metadata_only": True}}
@@ -35,18 +35,18 @@ LEGIT_FP_LIMIT = 0.01
 
 def run_world(mode: str, seed: int, accounts: int, days: int) -> dict[str, Any]:
     """Simulate, load, detect, link and evaluate one world."""
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     with tempfile.TemporaryDirectory(prefix="wb-eval-") as tmp:
         out = Path(tmp) / "world"
         simulate(out, accounts=accounts, days=days, seed=seed, **MODES[mode])
         case = wb.open(Path(tmp) / "case.duckdb")
-        case.load(sorted((out / "logs").glob("*.jsonl.gz")), accounts=out / "accounts.csv",
+        wb.load(case, sorted((out / "logs").glob("*.jsonl.gz")), accounts=out / "accounts.csv",
                   releases=out / "releases.csv", progress=False)
         t0 = time.perf_counter()
-        case.detect(link=False)
+        wb.detect(case, link=False)
         t_detect = time.perf_counter() - t0
-        summary = build_campaigns(case)
+        summary = link(case)
         result = evaluate(case, out / "truth.csv")
         result["requests"] = case.count("requests")
         result["link_summary"] = summary
@@ -116,11 +116,11 @@ def fp_rows(results: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def render(results: list[dict[str, Any]], accounts: int, days: int) -> str:
-    cfg = load_config()
+    cfg = RiskConfig.load()
     seeds = sorted({r["seed"] for r in results})
     out = [f"Worlds of {accounts} accounts x {days} days, seeds {', '.join(map(str, seeds))}"
            f"; {machine()}. Levels: " + ", ".join(f"{k} >= {v}" for k, v in
-                                                  cfg["levels"].items()) + ".", "",
+                                                  cfg.levels.items()) + ".", "",
            "### Per world (account level, at level high and above)", "",
            table(["mode", "seed", "requests", "accounts", "planted", "precision", "recall",
                   "evasive recall", "avg precision", "campaigns recovered",

@@ -3,7 +3,8 @@
 Builds a file of N native-envelope records (default 1,000,000) by cycling the records of a small
 simulated world with fresh request ids, then, each in a fresh subprocess so peak memory is
 per-step: (1) the baseline `CREATE TABLE raw AS SELECT * FROM read_json(file)` into a case-sized
-DuckDB file, and (2) `workbench.open(case).load(file)`. Writes the figures to docs/benchmarks.md.
+DuckDB file, and (2) `workbench.load(workbench.open(case), file)`. Writes the figures to
+docs/benchmarks.md.
 
     .venv/bin/python bench/load.py [--records N] [--keep DIR]
 """
@@ -38,7 +39,7 @@ LOADER = """
 import sys, time, resource, workbench as wb
 case = wb.open(sys.argv[2])
 t = time.perf_counter()
-r = case.load([sys.argv[1]], progress=False)
+r = wb.load(case, [sys.argv[1]], progress=False)
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(time.perf_counter() - t, r.loaded, u.ru_maxrss / 1024, r.quarantined, u.ru_utime + u.ru_stime)
 """
@@ -48,7 +49,7 @@ _ID = re.compile(rb'"request_id": ?"[^"]*"')
 def build(out: Path, records: int) -> None:
     """Write `records` native lines by cycling a small simulated world with fresh ids."""
     from workbench.loaders._stream import chunks
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     world = out / "world"
     simulate(world, accounts=300, days=3, seed=7)

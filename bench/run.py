@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from workbench.export import export_parquet
+from workbench.features import compute_features
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ROOT, machine, table, write_section  # noqa: E402
 
@@ -39,7 +42,7 @@ TARGETS = {"load_ratio": 2.0, "load_peak_mb": 4096.0, "detect_link_s": 300.0,
 # -- stages: each runs in its own process and prints one JSON line -------------------------
 
 def _world(work: Path, n: int) -> dict[str, Any]:
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     world = work / "world"
     if (world / "truth.csv").exists():
@@ -54,7 +57,7 @@ def _load(work: Path, n: int) -> dict[str, Any]:
     world, path = work / "world", work / "case.duckdb"
     path.unlink(missing_ok=True)
     case = wb.open(path)
-    r = case.load(sorted((world / "logs").glob("*.jsonl.gz")), accounts=world / "accounts.csv",
+    r = wb.load(case, sorted((world / "logs").glob("*.jsonl.gz")), accounts=world / "accounts.csv",
                   releases=world / "releases.csv", progress=False)
     return {"rows": int(getattr(r, "loaded", case.count("requests")))}
 
@@ -88,7 +91,7 @@ def _features(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
 
     case = wb.open(work / "case.duckdb")
-    return {"rows": case.compute_features(), "requests": case.count("requests")}
+    return {"rows": compute_features(case), "requests": case.count("requests")}
 
 
 def read_columns() -> dict[str, list[str]]:
@@ -131,7 +134,7 @@ def _detect(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
 
     case = wb.open(work / "case.duckdb")
-    report = case.detect(link=False)
+    report = wb.detect(case, link=False)
     runs = {r["detector"]: {"s": r["elapsed_ms"] / 1000, "status": r["status"], "rows": r["rows"]}
             for r in report.runs.iter_rows(named=True)}
     return {"rows": case.count("requests"), "detectors": runs}
@@ -139,10 +142,10 @@ def _detect(work: Path, n: int) -> dict[str, Any]:
 
 def _link(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
-    from workbench.campaigns import build_campaigns
+    from workbench.pipeline import link
 
     case = wb.open(work / "case.duckdb")
-    summary = build_campaigns(case)
+    summary = link(case)
     return {"rows": case.count("requests"), "campaigns": summary["campaigns"],
             "pairs": summary["pairs"]}
 
@@ -171,7 +174,7 @@ def _export(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
 
     case = wb.open(work / "case.duckdb", read_only=True)
-    written = case.export_parquet(work / "lake", overwrite=True,
+    written = export_parquet(case, work / "lake", overwrite=True,
                                   tables=["requests", "accounts", "model_releases"])
     return {"rows": written["requests"]}
 

@@ -25,7 +25,7 @@ ACCOUNTS, DAYS = 2000, 14
 
 
 def child(n: int, out: str) -> None:
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     t0, c0 = time.perf_counter(), time.process_time()
     s = simulate(out, accounts=ACCOUNTS, days=DAYS, seed=0, requests=n)

@@ -38,7 +38,7 @@ def planted() -> Iterator[wb.Case]:
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small simulated provider world on disk (logs/, accounts.csv, releases.csv, truth.csv)."""
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     out = tmp_path_factory.mktemp("world")
     simulate(out, **WORLD)
@@ -50,7 +50,7 @@ def world_case(world_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> wb.
     """The small world loaded into a case file, features computed and detectors run."""
     path = tmp_path_factory.mktemp("case") / "world.duckdb"
     c = wb.open(path)
-    c.load(sorted((world_dir / "logs").glob("*.jsonl.gz")), accounts=world_dir / "accounts.csv",
+    wb.load(c, sorted((world_dir / "logs").glob("*.jsonl.gz")), accounts=world_dir / "accounts.csv",
            releases=world_dir / "releases.csv", progress=False)
-    c.detect()
+    wb.detect(c)
     return c

@@ -9,13 +9,14 @@ import pytest
 from _campaign_world import World, legit, operation
 
 import workbench as wb
-from workbench.campaigns import build_campaigns, campaigns, leads
+from workbench.config import DEFAULT_PATH, RiskConfig
 from workbench.errors import UnknownNameError
-from workbench.linking import CONFIG, load_config
+from workbench.pipeline import link
+from workbench.results import campaigns, leads
 from workbench.scoring import LEVELS, level_of
 
 HOURS = list(range(10, 30))
-CFG = load_config()
+CFG = RiskConfig.load()
 
 
 def risk_of(case: wb.Case, account: str) -> float:
@@ -33,8 +34,8 @@ def test_base_risk_is_a_noisy_or_of_weighted_detector_scores(case: wb.Case) -> N
     w.finding("n1", "probe_high", 0.5, level="high")
     w.finding("n1", "probe_medium", 0.5, level="medium")
     w.into(case)
-    build_campaigns(case)
-    hi, med = CFG["detector_levels"]["high"], CFG["detector_levels"]["medium"]
+    link(case)
+    hi, med = CFG.detector_levels["high"], CFG.detector_levels["medium"]
     assert risk_of(case, "n1") == pytest.approx(1 - (1 - hi * 0.5) * (1 - med * 0.5))
 
 
@@ -45,8 +46,8 @@ def test_the_strongest_finding_of_the_latest_run_counts(case: wb.Case) -> None:
     w.finding("n1", "cot_elicitation", 0.4, run_id="new", ran_h=20)
     w.finding("n1", "cot_elicitation", 0.6, run_id="new", ran_h=20)
     w.into(case)
-    build_campaigns(case)
-    assert risk_of(case, "n1") == pytest.approx(CFG["detector_levels"]["high"] * 0.6)
+    link(case)
+    assert risk_of(case, "n1") == pytest.approx(CFG.detector_levels["high"] * 0.6)
 
 
 def test_findings_on_other_entities_reach_their_accounts_damped(case: wb.Case) -> None:
@@ -56,9 +57,9 @@ def test_findings_on_other_entities_reach_their_accounts_damped(case: wb.Case) -
     w.finding("key_k1", "reseller_mixing", 1.0, entity_type="api_key", level="critical")
     w.finding("x", "odd", 1.0, entity_type="user_agent")
     w.into(case)
-    summary = build_campaigns(case)
-    share, lv = CFG["entity_share"], CFG["detector_levels"]
-    reseller = CFG["detector_weights"]["reseller_mixing"]  # specific: named weight, not level
+    summary = link(case)
+    share, lv = CFG.entity_share, CFG.detector_levels
+    reseller = CFG.detector_weights["reseller_mixing"]  # specific: named weight, not level
     expected = 1 - (1 - lv["high"] * share["payment_fingerprint"]) * (1 - reseller
                                                                       * share["api_key"])
     assert risk_of(case, "k1") == pytest.approx(expected)
@@ -71,15 +72,15 @@ def test_detector_weight_override_and_custom_config(case: wb.Case, tmp_path: Pat
     w.finding("n1", "probe_x", 1.0, level="high")
     w.into(case)
     cfg = tmp_path / "risk.toml"
-    cfg.write_text(CONFIG.read_text().replace("[detector_weights]",
+    cfg.write_text(DEFAULT_PATH.read_text().replace("[detector_weights]",
                                               "[detector_weights]\nprobe_x = 0.5"))
-    build_campaigns(case, config=cfg)
+    link(case, config=cfg)
     assert risk_of(case, "n1") == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(("risk", "level"), [
-    (0.95, "critical"), (CFG["levels"]["critical"], "critical"), (0.8, "high"),
-    (CFG["levels"]["high"], "high"), (0.5, "medium"), (0.2, "low"), (0.01, None),
+    (0.95, "critical"), (CFG.levels["critical"], "critical"), (0.8, "high"),
+    (CFG.levels["high"], "high"), (0.5, "medium"), (0.2, "low"), (0.01, None),
 ])
 def test_levels_follow_the_documented_thresholds(risk: float, level: str | None) -> None:
     assert level_of(CFG, risk) == level
@@ -91,7 +92,7 @@ def test_stored_levels_agree_with_level_of(case: wb.Case) -> None:
         lone(w, f"s{i}")
         w.finding(f"s{i}", "cot_elicitation", score, level="critical")
     w.into(case)
-    build_campaigns(case)
+    link(case)
     for row in leads(case).iter_rows(named=True):
         assert row["level"] == level_of(CFG, row["risk"])
 
@@ -107,8 +108,8 @@ def test_campaign_strength_lifts_weak_members_but_not_a_benign_group(case: wb.Ca
                        hours=HOURS, score=0)
     w.finding("e00", "cot_elicitation", 0.5)
     w.into(case)
-    build_campaigns(case)
-    base = CFG["detector_levels"]["high"] * 0.3
+    link(case)
+    base = CFG.detector_levels["high"] * 0.3
     assert risk_of(case, "a05") > base + 0.2
     reasons = json.loads(case.sql("select reasons from leads where account_id = 'a05'")
                          ["reasons"][0])
@@ -118,7 +119,7 @@ def test_campaign_strength_lifts_weak_members_but_not_a_benign_group(case: wb.Ca
     # The cohort is linked but too weak to be a campaign: no lift, no campaign id.
     assert case.sql("select count(*) as n from leads where account_id in $ids "
                     "and campaign_id is not null", ids=cohort)["n"][0] == 0
-    assert risk_of(case, "e00") == pytest.approx(CFG["detector_levels"]["high"] * 0.5)
+    assert risk_of(case, "e00") == pytest.approx(CFG.detector_levels["high"] * 0.5)
     assert campaigns(case)["accounts"].to_list() == [6]
 
 
@@ -128,7 +129,7 @@ def test_reasons_name_top_detectors_with_evidence(case: wb.Case) -> None:
     for det, score in (("a_det", 0.2), ("b_det", 0.9), ("c_det", 0.5), ("d_det", 0.7)):
         w.finding("r1", det, score, evidence={"why": det, "<b>": "adversary text"})
     w.into(case)
-    build_campaigns(case)
+    link(case)
     reasons = json.loads(leads(case)["reasons"][0])
     top = reasons["detectors"]
     assert [d["detector"] for d in top] == ["b_det", "d_det", "c_det"]
@@ -142,7 +143,7 @@ def test_campaigns_table_summarises_members(case: wb.Case) -> None:
     ids = operation(w, "a", 4, payments=["payA"], templates=["t0", "t1", "t2"], hours=HOURS)
     legit(w, "u", 5)
     w.into(case)
-    build_campaigns(case)
+    link(case)
     row = campaigns(case).row(0, named=True)
     assert row["accounts"] == 4
     assert row["requests"] == 4 * 3 * len(HOURS)
@@ -161,15 +162,15 @@ def test_rebuild_replaces_and_a_failed_build_changes_nothing(case: wb.Case,
     w = World()
     operation(w, "a", 4, payments=["payA"], templates=["t0", "t1", "t2"], hours=HOURS)
     w.into(case)
-    build_campaigns(case)
-    build_campaigns(case)
+    link(case)
+    link(case)
     before = (leads(case), campaigns(case), case.count("account_links"))
     assert before[0].height == 4
     assert before[1].height == 1
     bad = tmp_path / "bad.toml"
-    bad.write_text(CONFIG.read_text().replace("signup_burst = ", "signup_brust = "))
+    bad.write_text(DEFAULT_PATH.read_text().replace("signup_burst = ", "signup_brust = "))
     with pytest.raises(UnknownNameError, match="Did you mean signup_burst"):
-        build_campaigns(case, config=bad)
+        link(case, config=bad)
     assert leads(case).equals(before[0])
     assert campaigns(case).equals(before[1])
     assert case.count("account_links") == before[2]
@@ -181,14 +182,14 @@ def test_leads_filter_by_level_and_reject_unknown_levels(case: wb.Case) -> None:
         lone(w, f"s{i}")
         w.finding(f"s{i}", "cot_elicitation", score, level="critical")
     w.into(case)
-    build_campaigns(case)
+    link(case)
     all_leads = leads(case)
     assert all_leads["risk"].to_list() == sorted(all_leads["risk"].to_list(), reverse=True)
     for lv in LEVELS:
         got = set(leads(case, min_level=lv)["level"])
         assert got <= set(LEVELS[LEVELS.index(lv):])
     assert set(leads(case, min_level="high")["account_id"]) == {"s2", "s3"}
-    assert case.leads(min_level="critical")["account_id"].to_list() == ["s3"]
+    assert wb.leads(case, min_level="critical")["account_id"].to_list() == ["s3"]
     with pytest.raises(UnknownNameError, match="Unknown level 'hihg'. Did you mean high"):
         leads(case, min_level="hihg")
 

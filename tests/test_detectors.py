@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from test_catalogue import FIXTURES, load_fixture
 
 import workbench as wb
-from workbench.catalogue import detectors, markdown
+from workbench.catalogue import detectors, finding_level, markdown
 from workbench.cli import _register, cli
-from workbench.detectors import finding_level
+from workbench.detectors import run as run_detector
 from workbench.errors import ParameterError, UnknownNameError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,13 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def quiet_case(case: wb.Case, monkeypatch: pytest.MonkeyPatch) -> wb.Case:
     """An in-memory case whose detect() does not compute features (fixtures carry their own)."""
-    monkeypatch.setattr(case, "compute_features", lambda force=False: 0)
+    from workbench.pipeline import DuckDBEngine
+
+    monkeypatch.setattr(DuckDBEngine, "features", lambda self, case: 0)
     return case
 
 
 def test_unknown_detector_suggests_closest(case: wb.Case) -> None:
     with pytest.raises(UnknownNameError, match="Did you mean cot_elicitation"):
-        case.run("cot_elicitaton")
+        run_detector(case, "cot_elicitaton")
 
 
 @pytest.mark.parametrize(("params", "match"), [
@@ -42,43 +44,47 @@ def test_unknown_detector_suggests_closest(case: wb.Case) -> None:
 ])
 def test_bad_params_name_the_rule(case: wb.Case, params: dict, match: str) -> None:
     with pytest.raises(ParameterError, match=match):
-        case.run("cot_elicitation", **params)
+        run_detector(case, "cot_elicitation", **params)
 
 
 def test_run_returns_fixture_rows_and_params_change_them(case: wb.Case) -> None:
     load_fixture(case, FIXTURES / "cot_elicitation")
-    assert set(case.run("cot_elicitation")["entity_id"]) == {"pos_harvest", "neg_eval"}
+    assert set(run_detector(case, "cot_elicitation")["entity_id"]) == {"pos_harvest", "neg_eval"}
     # a string from the CLI is typed by the declared type
-    assert set(case.run("cot_elicitation", min_requests="80")["entity_id"]) == {"pos_harvest"}
+    found = run_detector(case, "cot_elicitation", min_requests="80")
+    assert set(found["entity_id"]) == {"pos_harvest"}
 
 
 def test_agentic_harvesting_needs_headless_peers_for_high(case: wb.Case) -> None:
     load_fixture(case, FIXTURES / "agentic_harvesting")
-    scores = dict(case.run("agentic_harvesting").select("entity_id", "score").iter_rows())
-    # a, b, c share a /24; c and d another; a and d a card: a and c have 3 headless peers
-    # (full_peers), b and d 2; the solo developer none, and one org's two pipelines none either
+    scores = dict(run_detector(case, "agentic_harvesting").select("entity_id", "score").iter_rows())
+    # a, b, c share a /24; c, d and the camouflaged account another; a and d a card: a, c and
+    # d have 3 or more headless peers (full_peers), b and the camouflaged account 2; the solo
+    # developer none, and one org's two pipelines none either. The camouflaged account's
+    # ordinary chat (with a system prompt and end users) does not hide its 60 agent requests.
     assert {k: round(v, 2) for k, v in scores.items()} == {
-        "pos_fleet_a": 1.0, "pos_fleet_b": 0.83, "pos_fleet_c": 1.0, "pos_fleet_d": 0.83,
-        "neg_solo_dev": 0.5, "neg_pipeline_a": 0.5, "neg_pipeline_b": 0.5}
+        "pos_fleet_a": 1.0, "pos_fleet_b": 0.83, "pos_fleet_c": 1.0, "pos_fleet_d": 1.0,
+        "pos_camouflaged": 0.83, "neg_solo_dev": 0.5, "neg_pipeline_a": 0.5,
+        "neg_pipeline_b": 0.5}
     # metadata-only logs keep no system prompt: the agent product is still excluded by its
     # end users, and nothing else changes
     case.execute("update requests set system_hash = null")
-    assert set(case.run("agentic_harvesting")["entity_id"]) == set(scores)
+    assert set(run_detector(case, "agentic_harvesting")["entity_id"]) == set(scores)
 
 
 def test_signup_burst_discounts_a_lone_signup_in_the_window(case: wb.Case) -> None:
     load_fixture(case, FIXTURES / "signup_burst")
-    scores = dict(case.run("signup_burst").select("entity_id", "score").iter_rows())
+    scores = dict(run_detector(case, "signup_burst").select("entity_id", "score").iter_rows())
     # the hydra burst pays with shared cards; the developer in its window pays alone
     assert min(v for k, v in scores.items() if k.startswith("pos_hydra")) >= 0.8
     assert scores["neg_lone_dev"] < 0.5
-    undiscounted = case.run("signup_burst", lone_discount=0.0)
+    undiscounted = run_detector(case, "signup_burst", lone_discount=0.0)
     assert undiscounted.filter(pl.col("entity_id") == "neg_lone_dev")["score"].item() >= 0.8
 
 
 def test_new_model_pivot_needs_the_busiest_accounts_for_high(case: wb.Case) -> None:
     load_fixture(case, FIXTURES / "new_model_pivot")
-    found = case.run("new_model_pivot", min_volume_rank=0.5).filter(
+    found = run_detector(case, "new_model_pivot", min_volume_rank=0.5).filter(
         pl.col("entity_type") == "account")
     scores = dict(found.select("entity_id", "score").iter_rows())
     # the late pivot is measured from its first use of the new model, not diluted by the hours
@@ -98,7 +104,7 @@ def test_finding_level_rule(declared: str, score: float, level: str) -> None:
 
 def test_detect_writes_findings_and_runs(quiet_case: wb.Case) -> None:
     load_fixture(quiet_case, FIXTURES / "cot_elicitation")
-    report = quiet_case.detect(only=["cot_elicitation", "logit_probing"], link=False,
+    report = wb.detect(quiet_case, only=["cot_elicitation", "logit_probing"], link=False,
                                params={"cot_elicitation": {"full_hours": 1}})
     runs = report.runs.sort("detector")
     assert runs["status"].to_list() == ["ok", "ok"]
@@ -111,17 +117,18 @@ def test_detect_writes_findings_and_runs(quiet_case: wb.Case) -> None:
     assert found["detector_id"][0] == detectors()["cot_elicitation"].id
     assert json.loads(found["evidence"][0])["flagged"] == 60
     assert quiet_case.count("detector_runs") == 2
-    # a second run replaces that detector's findings and appends to the run history
-    quiet_case.detect(only="cot_elicitation", link=False)
+    # a second run replaces that detector's findings and appends to the run history; at the
+    # default full_hours the one-hour burst scores in proportion to its hours: low
+    wb.detect(quiet_case, only="cot_elicitation", link=False)
     assert quiet_case.sql("select level from findings where entity_id = 'neg_eval'")[
-        "level"].to_list() == ["medium"]
+        "level"].to_list() == ["low"]
     assert quiet_case.count("findings") == 2
     assert quiet_case.count("detector_runs") == 3
 
 
 def test_metadata_only_text_detector_reports_no_content(quiet_case: wb.Case) -> None:
     load_fixture(quiet_case, FIXTURES / "industrial_rhythm")  # no prompt text, no features
-    report = quiet_case.detect(only=["cot_elicitation", "signup_burst", "industrial_rhythm"],
+    report = wb.detect(quiet_case, only=["cot_elicitation", "signup_burst", "industrial_rhythm"],
                                link=False)
     status = dict(zip(report.runs["detector"], report.runs["status"], strict=True))
     assert status == {"cot_elicitation": "no_content", "signup_burst": "skipped",
@@ -132,9 +139,9 @@ def test_metadata_only_text_detector_reports_no_content(quiet_case: wb.Case) -> 
 
 def test_detect_rejects_unknown_names_before_running(quiet_case: wb.Case) -> None:
     with pytest.raises(UnknownNameError, match="Did you mean logit_probing"):
-        quiet_case.detect(only=["logit_probng"], link=False)
+        wb.detect(quiet_case, only=["logit_probng"], link=False)
     with pytest.raises(UnknownNameError, match="Unknown engine 'sparkk'"):
-        quiet_case.detect(engine="sparkk")
+        wb.detect(quiet_case, engine="sparkk")
     assert quiet_case.count("detector_runs") == 0
 
 
@@ -142,7 +149,17 @@ def test_detect_rejects_unknown_names_before_running(quiet_case: wb.Case) -> Non
 def test_lookalikes_never_reach_high(name: str, quiet_case: wb.Case) -> None:
     # fixture entities named neg_* are legitimate look-alikes: they may be reported, never high
     load_fixture(quiet_case, FIXTURES / name)
-    quiet_case.detect(only=[name], link=False)
+    det = detectors()[name]
+    if "cohorts" in det.requires:
+        # the pipeline would rebuild the fixture's cohorts from its (absent) accounts: judge the
+        # fixture's own membership, levelled as detect() levels it
+        rows = run_detector(quiet_case, name)
+        high = [m for ev, s in zip(rows["evidence"], rows["score"], strict=True)
+                if finding_level(det.level, s) in ("high", "critical")
+                for m in (ev.get("members") or []) if m.startswith("neg")]
+        assert high == []
+        return
+    wb.detect(quiet_case, only=[name], link=False)
     levels = quiet_case.sql("select entity_id, level from findings "
                             "where entity_id like 'neg%' and level in ('high', 'critical')")
     assert levels.is_empty(), levels

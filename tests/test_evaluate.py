@@ -39,8 +39,8 @@ def scored(tmp_path: Path) -> tuple[wb.Case, Path]:
     u = legit(w, "u", 6)
     w.finding("u000", "logit_probing", 1.0, level="critical")  # one false positive
     case = w.into(wb.open(tmp_path / "case.duckdb"))
-    from workbench.campaigns import build_campaigns
-    build_campaigns(case)
+    from workbench.pipeline import link
+    link(case)
     truth = [(x, "op-a", "reasoning_harvester") for x in a]
     truth += [(x, "op-b", "logit_prober") for x in b]
     truth += [(x, "", "education_cohort" if x < "u003" else "individual") for x in u]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from workbench.catalogue import detectors as catalogue_detectors
 from workbench.evidence import (
+    cohort_words,
     detector_sentence,
     evidence_rank,
     lead_sentences,
@@ -32,13 +34,54 @@ def test_each_link_kind_reads_as_a_sentence(case: dict) -> None:
         == case["sentence"]
 
 
-def test_every_detector_and_link_kind_has_a_template_and_a_case() -> None:
-    detectors = {p.stem for p in (ROOT / "queries").glob("*/*.sql")}
-    kinds = {p.stem for p in (ROOT / "workbench" / "sql" / "links").glob("*.sql")}
-    assert detectors <= set(templates()["detectors"])
-    assert kinds <= set(templates()["links"]) & set(templates()["links_short"])
-    assert detectors <= {c["detector"] for c in DETECTORS}
-    assert kinds <= {c["kind"] for c in LINKS}
+def _link_kinds() -> set[str]:
+    from workbench.linking import COHORT_KIND
+
+    files = {p.stem for p in (ROOT / "workbench" / "sql" / "links").glob("*.sql")}
+    return files | {COHORT_KIND}
+
+
+def test_every_catalogued_detector_and_link_kind_has_a_template_and_a_case() -> None:
+    detectors = set(catalogue_detectors())
+    kinds = _link_kinds()
+    assert detectors - set(templates()["detectors"]) == set(), "add a sentence to evidence.toml"
+    assert kinds - (set(templates()["links"]) & set(templates()["links_short"])) == set()
+    assert detectors - {c["detector"] for c in DETECTORS} == set(), "add a case to detectors.jsonl"
+    assert kinds - {c["kind"] for c in LINKS} == set(), "add a case to links.jsonl"
+    # and no sentence is left for a detector or kind that is gone (or misspelt)
+    assert set(templates()["detectors"]) - detectors == set()
+    assert set(templates()["links"]) - kinds == {"link_fallback"}
+
+
+@pytest.mark.parametrize("name", sorted(catalogue_detectors()))
+def test_each_detector_reads_as_its_sentence_on_its_own_findings(name: str) -> None:
+    """Every finding a detector writes on its regression fixture fills its template (no
+    fallback): a detector whose evidence fields change fails here, not in front of a reader."""
+    from test_catalogue import FIXTURES, load_fixture
+
+    import workbench as wb
+    from workbench.detectors import run
+
+    case = wb.open()
+    load_fixture(case, FIXTURES / name)
+    found = run(case, name)
+    assert found.height > 0
+    for evidence, score in found.select("evidence", "score").iter_rows():
+        text = detector_sentence(name, evidence, score)
+        assert text.startswith(f"{name}: "), text
+        assert "fired with score" not in text, text
+        assert "{" not in text, text
+
+
+def test_a_cohort_is_named_by_its_kind() -> None:
+    assert cohort_words("ip_prefix", "203.0.113.0/24") == "on IP prefix 203.0.113.0/24"
+    assert cohort_words("community", "cmp-1") == "of linking community cmp-1"
+    # a kind the table does not know still reads
+    assert cohort_words("moon", "x") == "of cohort moon:x"
+    kinds = set(templates()["cohort_kinds"]) - {"cohort_fallback"}
+    from workbench.config import RiskConfig
+
+    assert set(RiskConfig.load().cohorts.kinds) <= kinds
 
 
 def test_missing_evidence_falls_back_to_a_listing_not_an_error() -> None:

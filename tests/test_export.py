@@ -135,7 +135,7 @@ def test_attach_results_names_missing_columns(case: wb.Case, tmp_path: Path) -> 
 
 
 def test_case_delegates_export_and_attach(small: wb.Case, tmp_path: Path) -> None:
-    assert small.export_parquet(tmp_path / "x", tables=["accounts"]) == {"accounts": 2}
+    assert export_parquet(small, tmp_path / "x", tables=["accounts"]) == {"accounts": 2}
     _spark_like_findings(tmp_path / "r" / "findings", "run2", ["acct_b"])
-    assert small.attach_results(tmp_path / "r") == {"findings": 1}
+    assert attach_results(small, tmp_path / "r") == {"findings": 1}
     assert wb.open_parquet is open_parquet

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 import workbench as wb
 from workbench import safe
 from workbench.cli import _register, cli
-from workbench.indicators import indicators
-from workbench.report import report
+from workbench.handover.indicators import indicators
+from workbench.handover.report import report
 
 CAMPAIGN = "camp-7f3a"
 OUTSIDE = "acct-uni1"  # shares the campaign's IP prefix, like a campus NAT
@@ -253,3 +253,44 @@ def test_pivot_command_lists_every_account_behind_a_value(case_file: Path) -> No
     assert "Unknown pivot kind 'ip_prefx'. Did you mean ip_prefix?" in res.output
     table = _invoke("pivot", "--db", str(case_file), "--kind", "payment", "--value", "pf-111")
     assert "2 accounts in 1 campaigns" in table.output
+
+
+def test_a_cohort_finding_is_in_the_report_in_words_without_its_outside_members(
+        planted: wb.Case) -> None:
+    # cohort_harvest fired on the campus prefix's cohort: one campaign account and the outside
+    # account took part
+    planted.execute("""
+        insert into findings by name
+        select 'run-1' as run_id, 'cohort_harvest' as detector, 'uuid-h' as detector_id,
+               'v1' as version, '{}'::json as params, 'high' as level,
+               'cohort' as entity_type, 'ip_prefix:203.0.113.0/24' as entity_id, 0.8 as score,
+               json_object('kind', 'ip_prefix', 'value', '203.0.113.0/24',
+                           'members_with_prompts', 3, 'requests_with_prompts', 90,
+                           'harvesting_requests', 40, 'share', 0.444, 'population_share', 0.03,
+                           'lift', 14.8, 'z', 21.0, 'cot', 40, 'rubric', 0, 'sensitive', 0,
+                           'coercion', 0, 'distinct_harvesting_prompts', 40,
+                           'mean_active_hours', 30.0, 'taking_part', 2,
+                           'members', ['acct-a1', 'acct-uni1']) as evidence,
+               timestamptz '2025-03-01 00:00:00+00' as first_seen,
+               timestamptz '2025-03-02 00:00:00+00' as last_seen,
+               timestamptz '2025-03-07 00:00:00+00' as ran_at""")
+    for fmt in ("html", "md"):
+        text = report(planted, CAMPAIGN, format=fmt)
+        assert "cohort_harvest" in text.replace("\\_", "_"), fmt
+        assert ("2 of the 3 accounts on IP prefix 203.0.113.0/24 send harvesting prompts "
+                "together: 40 of their 90 requests (44%") in text, fmt
+        assert OUTSIDE not in text, fmt
+
+
+def test_hand_overs_are_in_the_access_log(case_file: Path, tmp_path: Path) -> None:
+    from workbench.audit import read
+
+    case = wb.open(case_file, read_only=True)
+    report(case, CAMPAIGN, out=tmp_path / "r.html")
+    indicators(case, CAMPAIGN, format="stix", redact=True)
+    indicators(case, CAMPAIGN, format="frame")  # a value in the notebook, not a hand-over
+    handed = [e for e in read(case_file) if e["action"] in ("report", "indicators")]
+    assert [(e["action"], e["format"], e["redacted"]) for e in handed] == [
+        ("report", "html", False), ("indicators", "stix", True)]
+    assert handed[0]["out"] == str(tmp_path / "r.html")
+    assert handed[0]["campaign"] == CAMPAIGN

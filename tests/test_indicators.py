@@ -10,8 +10,9 @@ import pytest
 import stix2
 from stix2patterns.validator import validate
 
+import workbench as wb
 from workbench.errors import UnknownNameError
-from workbench.indicators import TYPES, stix_pattern
+from workbench.handover.indicators import TYPES, stix_pattern
 
 CAMPAIGN = "camp-7f3a"
 RLO_ACCOUNT = "acct-\u202ecba"
@@ -22,7 +23,7 @@ def _by_key(frame) -> dict[tuple[str, str], dict]:
 
 
 def test_lists_every_kind_of_value_the_campaign_used(planted):
-    rows = _by_key(planted.indicators(CAMPAIGN, format="frame"))
+    rows = _by_key(wb.indicators(planted, CAMPAIGN, format="frame"))
     assert {t for t, _ in rows} == set(TYPES)
     assert {v for t, v in rows if t == "account"} == {"acct-a1", "acct-a2", "acct-a3", RLO_ACCOUNT}
     assert {v for t, v in rows if t == "payment_fingerprint"} == {"pf-111", "pf-222"}
@@ -31,14 +32,14 @@ def test_lists_every_kind_of_value_the_campaign_used(planted):
 
 
 def test_legitimate_accounts_values_are_not_indicators(planted):
-    values = {v for _, v in _by_key(planted.indicators(CAMPAIGN, format="frame"))}
+    values = {v for _, v in _by_key(wb.indicators(planted, CAMPAIGN, format="frame"))}
     for benign in ("acct-uni1", "acct-ent1", "org-ent", "pf-uni", "192.0.2.0/24",
                    "python-httpx/0.27", "tpl-benign"):
         assert benign not in values
 
 
 def test_counts_seen_times_and_sharing_outside_the_campaign(planted):
-    rows = _by_key(planted.indicators(CAMPAIGN, format="frame"))
+    rows = _by_key(wb.indicators(planted, CAMPAIGN, format="frame"))
     nat = rows[("ip_prefix", "203.0.113.0/24")]
     # Two campaign accounts used the prefix, and so did the university account (a NAT).
     assert (nat["accounts"], nat["requests"], nat["outside_accounts"]) == (2, 40, 1)
@@ -50,7 +51,7 @@ def test_counts_seen_times_and_sharing_outside_the_campaign(planted):
 
 
 def test_names_the_detectors_and_links_behind_each_value(planted):
-    rows = _by_key(planted.indicators(CAMPAIGN, format="frame"))
+    rows = _by_key(wb.indicators(planted, CAMPAIGN, format="frame"))
     # A finding on the template itself, plus the findings on the accounts that used it.
     assert rows[("template", "tpl-cot-9e1")]["detectors"] == ["cot_elicitation",
                                                               "lockstep_templates"]
@@ -62,19 +63,19 @@ def test_names_the_detectors_and_links_behind_each_value(planted):
 def test_unknown_campaign_suggests_the_closest(planted):
     with pytest.raises(UnknownNameError, match="Unknown campaign 'camp-7f3b'. Did you mean "
                                                "camp-7f3a"):
-        planted.indicators("camp-7f3b")
+        wb.indicators(planted, "camp-7f3b")
 
 
 def test_unknown_format_is_named(planted):
     with pytest.raises(UnknownNameError, match="Unknown indicator format 'stx'. Did you mean stix"):
-        planted.indicators(CAMPAIGN, format="stx")
+        wb.indicators(planted, CAMPAIGN, format="stx")
 
 
 def test_csv_has_one_row_per_indicator_and_defuses_formulas(planted):
     planted.execute("update requests set user_agent = '=HYPERLINK(\"x\")' "
                     "where request_id = 'req-0'")
-    frame = planted.indicators(CAMPAIGN, format="frame")
-    rows = list(csv.DictReader(io.StringIO(planted.indicators(CAMPAIGN, format="csv"))))
+    frame = wb.indicators(planted, CAMPAIGN, format="frame")
+    rows = list(csv.DictReader(io.StringIO(wb.indicators(planted, CAMPAIGN, format="csv"))))
     assert len(rows) == frame.height
     assert list(rows[0]) == frame.columns
     agents = {r["value"] for r in rows if r["type"] == "user_agent"}
@@ -85,7 +86,7 @@ def test_csv_has_one_row_per_indicator_and_defuses_formulas(planted):
 
 
 def test_json_keeps_values_exact(planted):
-    doc = json.loads(planted.indicators(CAMPAIGN, format="json"))
+    doc = json.loads(wb.indicators(planted, CAMPAIGN, format="json"))
     assert doc["campaign_id"] == CAMPAIGN
     agents = [i["value"] for i in doc["indicators"] if i["type"] == "user_agent"]
     assert agents == ["harvester/1.0 </td><img src=x onerror=\"window.__xss=1\"> it's \\ok"]
@@ -93,10 +94,10 @@ def test_json_keeps_values_exact(planted):
 
 
 def test_stix_bundle_parses_back_with_stix2(planted):
-    text = planted.indicators(CAMPAIGN, format="stix")
+    text = wb.indicators(planted, CAMPAIGN, format="stix")
     bundle = stix2.parse(text)  # strict: no custom properties allowed
     kinds = [o.type for o in bundle.objects]
-    n = planted.indicators(CAMPAIGN, format="frame").height
+    n = wb.indicators(planted, CAMPAIGN, format="frame").height
     assert kinds.count("campaign") == 1
     assert kinds.count("indicator") == n
     assert kinds.count("relationship") == n
@@ -108,7 +109,7 @@ def test_stix_bundle_parses_back_with_stix2(planted):
 
 
 def test_stix_patterns_use_standard_observables_where_they_exist(planted):
-    bundle = stix2.parse(planted.indicators(CAMPAIGN, format="stix"))
+    bundle = stix2.parse(wb.indicators(planted, CAMPAIGN, format="stix"))
     patterns = {o.pattern for o in bundle.objects if o.type == "indicator"}
     assert "[ipv6-addr:value ISSUBSET '2001:db8:1::/48']" in patterns
     assert "[user-account:user_id = 'acct-a1']" in patterns
@@ -122,7 +123,7 @@ def test_stix_patterns_use_standard_observables_where_they_exist(planted):
 
 def test_stix_ids_are_stable_across_exports(planted):
     def ids() -> set[str]:
-        bundle = stix2.parse(planted.indicators(CAMPAIGN, format="stix"))
+        bundle = stix2.parse(wb.indicators(planted, CAMPAIGN, format="stix"))
         return {o.id for o in bundle.objects}
 
     assert ids() == ids()

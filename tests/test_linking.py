@@ -12,13 +12,14 @@ import sqlglot
 from _campaign_world import World, legit, operation
 
 import workbench as wb
-from workbench.campaigns import build_campaigns
+from workbench.config import RiskConfig
 from workbench.errors import UnknownNameError
-from workbench.linking import campaign_id, link_queries, load_config, spark_sql
+from workbench.linking import campaign_id, link_queries, spark_sql
+from workbench.pipeline import link
 
 HOURS = list(range(10, 30))
 KINDS = {"payment", "ip_prefix_hour", "sync_activity", "lockstep_template", "system_prompt",
-         "signup_burst", "sync_shape", "near_duplicate"}
+         "signup_burst", "sync_shape", "near_duplicate", "tool_schema"}
 
 
 def members(case: wb.Case) -> dict[str, set[str]]:
@@ -76,7 +77,7 @@ def test_edges_have_src_below_dst_and_weights_fall_with_degree(case: wb.Case) ->
     for i in range(30):
         w.account(f"q{i:02d}", payment="common")
     w.into(case)
-    build_campaigns(case)
+    link(case)
     df = case.sql("select * from account_links where kind = 'payment'")
     assert (df["src"] < df["dst"]).all()
     rare = df.filter(df["value"] == "rare")["weight"].max()
@@ -92,22 +93,22 @@ def test_a_hub_prefix_does_not_merge_two_campaigns(case: wb.Case) -> None:
                   hours=HOURS, ip="10.9.9")
     legit(w, "nat", 40, ip="10.9.9", hours=HOURS)  # a university NAT shared by everyone
     w.into(case)
-    build_campaigns(case)
+    link(case)
     assert sorted(members(case).values(), key=min) == [set(a), set(b)]
     # The hub's own edges exist but are too light to tie anyone together.
     hub = case.sql("select max(weight) as w, count(*) as n from account_links "
                    "where kind = 'ip_prefix_hour'")
     assert hub["n"][0] > 0
-    cfg = load_config()
-    assert hub["w"][0] * cfg["link_weights"]["ip_prefix_hour"] < \
-        cfg["campaigns"]["min_pair_weight"]
+    cfg = RiskConfig.load()
+    assert hub["w"][0] * cfg.link_weights["ip_prefix_hour"] < \
+        cfg.campaigns.min_pair_weight
 
 
 def test_a_prefix_above_max_degree_links_nothing(case: wb.Case) -> None:
     w = World()
     legit(w, "big", 110, ip="10.1.1", hours=[5])
     w.into(case)
-    assert build_campaigns(case)["links"]["ip_prefix_hour"] == 0
+    assert link(case)["links"]["ip_prefix_hour"] == 0
 
 
 def test_a_campaign_split_across_payment_methods_is_joined_by_behaviour(case: wb.Case) -> None:
@@ -116,7 +117,7 @@ def test_a_campaign_split_across_payment_methods_is_joined_by_behaviour(case: wb
                   templates=["tC0", "tC1", "tC2", "tC3"], hours=HOURS)
     legit(w, "u", 20)
     w.into(case)
-    build_campaigns(case)
+    link(case)
     assert list(members(case).values()) == [set(c)]
     kinds = set(case.sql("select distinct kind from account_links")["kind"])
     assert {"sync_activity", "lockstep_template", "payment"} <= kinds
@@ -130,7 +131,7 @@ def test_payment_alone_joins_accounts_without_behaviour(case: wb.Case) -> None:
         w.traffic(acct, [f"own{i}"], [i * 5], prefix=f"192.0.{i}")
         w.finding(acct, "cot_elicitation", 0.8)
     w.into(case)
-    build_campaigns(case)
+    link(case)
     assert list(members(case).values()) == [set(ids)]
 
 
@@ -138,15 +139,15 @@ def test_campaign_ids_are_stable_across_reruns_and_insertion_order(case: wb.Case
     w = World()
     a = operation(w, "a", 5, payments=["payA"], templates=["t0", "t1", "t2"], hours=HOURS)
     w.into(case)
-    build_campaigns(case)
+    link(case)
     first = members(case)
-    build_campaigns(case)
+    link(case)
     assert members(case) == first == {campaign_id(min(a)): set(a)}
 
     w2 = World(accounts=w.accounts[::-1], requests=w.requests[::-1],
                features=w.features[::-1], findings=w.findings[::-1])
     other = w2.into(wb.open())
-    build_campaigns(other)
+    link(other)
     assert members(other) == first
 
 
@@ -154,7 +155,7 @@ def test_every_link_kind_and_weight_is_documented() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "evaluation.md").read_text()
     for kind in link_queries():
         assert f"| `{kind}` |" in doc, kind
-    for kind, weight in load_config()["link_weights"].items():
+    for kind, weight in RiskConfig.load().link_weights.items():
         assert f"{kind} {weight}" in doc, kind
 
 
@@ -171,7 +172,7 @@ def test_paraphrases_link_by_simhash_bands_and_strangers_do_not(case: wb.Case) -
     w.traffic("s0", [f"own{i}" for i in range(8)], [1, 2], prefix="192.0.3",
               simhashes=[h ^ 0x0101_0101_0101_0101 for h in base])  # every band differs
     w.into(case)
-    build_campaigns(case)
+    link(case)
     df = case.sql("select src, dst, weight from account_links where kind = 'near_duplicate'")
     assert df.select("src", "dst").rows() == [("p0", "p1")]
     assert df["weight"][0] > 0
@@ -186,7 +187,7 @@ def test_weak_replacement_accounts_attach_to_their_operation(case: wb.Case) -> N
         w.traffic(acct, [f"own_{acct}"], HOURS[-6:], prefix="10.7.7")
     legit(w, "u", 5)
     w.into(case)
-    summary = build_campaigns(case)
+    summary = link(case)
     assert summary["attached"] == 2
     groups = sorted(members(case).values(), key=min)
     assert groups == [set(op) | {"r0", "r1"}]
@@ -203,9 +204,9 @@ def test_generic_detectors_alone_stay_below_high(case: wb.Case) -> None:
     w.finding("g1", "some_critical_probe", 1.0, level="critical")
     w.finding("s1", "cot_elicitation", 0.9)
     w.into(case)
-    build_campaigns(case)
+    link(case)
     rows = {r["account_id"]: r for r in case.sql("select * from leads").iter_rows(named=True)}
-    assert rows["g1"]["risk"] == pytest.approx(load_config()["gate"]["cap"])
+    assert rows["g1"]["risk"] == pytest.approx(RiskConfig.load().gate.cap)
     assert rows["g1"]["level"] == "medium"
     assert json.loads(rows["g1"]["reasons"])["capped"] is True
     assert rows["s1"]["level"] in ("high", "critical")
@@ -223,9 +224,9 @@ def test_two_probers_with_one_weak_shared_link_are_one_campaign(case: wb.Case) -
     w.traffic("m0", ["q2"], [1, 2, 3], prefix="10.6.6")  # as weak a link, but no shared
     w.traffic("m1", ["q3"], [1, 2, 3], prefix="10.6.6")  # detector: not a campaign
     w.into(case)
-    build_campaigns(case)
+    link(case)
     assert list(members(case).values()) == [{"l0", "l1"}]
     pair = case.sql("select weight from account_links where src = 'l0' and dst = 'l1'")
-    cfg = load_config()
-    assert pair["weight"].sum() * cfg["link_weights"]["ip_prefix_hour"] < \
-        cfg["campaigns"]["min_pair_weight"]
+    cfg = RiskConfig.load()
+    assert pair["weight"].sum() * cfg.link_weights["ip_prefix_hour"] < \
+        cfg.campaigns.min_pair_weight

@@ -13,7 +13,7 @@ import workbench as wb
 
 SCRIPT = """
 import sys, workbench as wb
-wb.open(sys.argv[1]).load(sys.argv[2:], progress=True)
+wb.load(wb.open(sys.argv[1]), sys.argv[2:], progress=True)
 """
 TABLES = ("requests", "request_content", "quarantine", "accounts")
 
@@ -48,7 +48,7 @@ def test_sigkill_mid_load_leaves_case_unchanged_and_rerun_matches_clean(tmp_path
     logs = _write_logs(tmp_path, files=3, lines=400)
     first, rest = logs[:1], logs[1:]
     case_path = tmp_path / "case.duckdb"
-    wb.open(case_path).load(first, progress=False)
+    wb.load(wb.open(case_path), first, progress=False)
     before = _snapshot(case_path)
 
     env = {**os.environ, "WORKBENCH_LOAD_CHUNK_ROWS": "20", "WORKBENCH_PROGRESS_AFTER": "0"}
@@ -65,9 +65,9 @@ def test_sigkill_mid_load_leaves_case_unchanged_and_rerun_matches_clean(tmp_path
     assert proc.returncode == -signal.SIGKILL
     assert _snapshot(case_path) == before
 
-    wb.open(case_path).load(rest, progress=False)
+    wb.load(wb.open(case_path), rest, progress=False)
     clean_path = tmp_path / "clean.duckdb"
     clean = wb.open(clean_path)
-    clean.load(first, progress=False)
-    clean.load(rest, progress=False)
+    wb.load(clean, first, progress=False)
+    wb.load(clean, rest, progress=False)
     assert _snapshot(case_path) == _snapshot(clean_path)

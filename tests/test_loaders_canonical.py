@@ -14,7 +14,7 @@ FIX = Path(__file__).parent / "fixtures" / "loaders"
 @pytest.fixture(scope="module")
 def source() -> wb.Case:
     c = wb.open()
-    c.load(FIX / "native_styles.jsonl", progress=False)
+    wb.load(c, FIX / "native_styles.jsonl", progress=False)
     return c
 
 
@@ -34,7 +34,7 @@ def test_canonical_round_trip(source: wb.Case, tmp_path: Path, fmt: str) -> None
     out = tmp_path / ("export" if fmt == "hive" else f"export.{fmt}")
     _export(source, out, fmt)
     c = wb.open()
-    report = c.load(out, progress=False)
+    report = wb.load(c, out, progress=False)
     assert report.loaded == 5
     assert report.quarantined == 0
     cols = "request_id, ts, api_style, prompt_text, output_text, tool_names, thinking_budget"
@@ -53,7 +53,7 @@ def test_canonical_csv_bad_rows(tmp_path: Path) -> None:
                   b"r4,2026-02-03T06:05:06Z,,m,200\n"
                   b"r5,2026-02-03T06:05:06Z,\xff,m,200\n")
     c = wb.open()
-    report = c.load(p, progress=False)
+    report = wb.load(c, p, progress=False)
     assert report.read == 5 == report.loaded + report.quarantined
     got = sorted(c.sql("select reason from quarantine")["reason"].to_list())
     assert got == ["bad_timestamp", "missing_field", "not_utf8", "wrong_type"]
@@ -69,7 +69,7 @@ def test_accounts_and_releases(tmp_path: Path) -> None:
     rel = tmp_path / "releases.csv"
     rel.write_text("model,released_at\nm1,2025-05-01T00:00:00Z\n")
     c = wb.open()
-    report = c.load([], accounts=acc, releases=rel, progress=False)
+    report = wb.load(c, [], accounts=acc, releases=rel, progress=False)
     assert [(f.counts.loaded, f.counts.quarantined, f.counts.duplicate)
             for f in report.files] == [(1, 1, 1), (1, 0, 0)]
     assert c.sql("select reason from quarantine")["reason"].to_list() == ["wrong_type"]

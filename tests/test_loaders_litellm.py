@@ -16,7 +16,7 @@ FIX = Path(__file__).parent / "fixtures" / "loaders"
 def test_litellm_export_loads(name: str) -> None:
     assert detect_format(FIX / name) == "litellm"
     c = wb.open()
-    report = c.load(FIX / name, progress=False)
+    report = wb.load(c, FIX / name, progress=False)
     assert (report.read, report.loaded, report.quarantined) == (3, 2, 1)
     row = c.sql("select * from requests where request_id = 'chatcmpl-1'").row(0, named=True)
     assert row["account_id"] == "internal_user_1"

@@ -23,7 +23,7 @@ BAD = json.loads((FIX / "native_bad.expected.json").read_text())
 @pytest.fixture(scope="module")
 def styles_case() -> wb.Case:
     c = wb.open()
-    c.load(FIX / "native_styles.jsonl", progress=False)
+    wb.load(c, FIX / "native_styles.jsonl", progress=False)
     return c
 
 
@@ -66,7 +66,7 @@ def test_content_kept_apart(styles_case: wb.Case) -> None:
 
 def test_bad_input_quarantined_with_reason_and_line() -> None:
     c = wb.open()
-    report = c.load(FIX / "native_bad.jsonl", progress=False)
+    report = wb.load(c, FIX / "native_bad.jsonl", progress=False)
     q = c.sql("select source_line, reason, detail, raw, raw_bytes from quarantine")
     got = {str(r["source_line"]): r["reason"] for r in q.to_dicts()}
     want = {line: reason for line, reason in BAD.items() if reason != "duplicate"}
@@ -91,7 +91,7 @@ def test_raw_is_cut_to_the_stated_bound(tmp_path: Path) -> None:
     line = '{"request_id": "x", "junk": "' + "a" * (RAW_LIMIT * 2)
     p.write_text(line + "\n")
     c = wb.open()
-    c.load(p, progress=False)
+    wb.load(c, p, progress=False)
     row = c.sql("select length(raw) as n, raw_bytes from quarantine").row(0)
     assert row == (RAW_LIMIT, len(line))
 
@@ -103,7 +103,7 @@ def test_ten_megabyte_prompt_loads_whole(tmp_path: Path) -> None:
     p = tmp_path / "big.jsonl"
     p.write_text(json.dumps(rec) + "\n")
     c = wb.open()
-    assert c.load(p, progress=False).loaded == 1
+    assert wb.load(c, p, progress=False).loaded == 1
     assert c.sql("select prompt_chars from requests")["prompt_chars"][0] == len(prompt)
 
 
@@ -115,16 +115,16 @@ def test_compressed_files_load_like_plain(tmp_path: Path, compress: str) -> None
                   else zstandard.ZstdCompressor().compress(data))
     c = wb.open()
     assert detect_format(p) == "native"
-    assert c.load(p, progress=False).loaded == len(STYLES)
+    assert wb.load(c, p, progress=False).loaded == len(STYLES)
 
 
 def test_loading_the_same_file_twice_adds_nothing(tmp_path: Path) -> None:
     c = wb.open()
-    c.load(FIX / "native_bad.jsonl", progress=False)
+    wb.load(c, FIX / "native_bad.jsonl", progress=False)
     before = {t: c.count(t) for t in ("requests", "quarantine", "load_batches")}
     copy = tmp_path / "renamed.jsonl"
     shutil.copy(FIX / "native_bad.jsonl", copy)
-    again = c.load([FIX / "native_bad.jsonl", copy], progress=False)
+    again = wb.load(c, [FIX / "native_bad.jsonl", copy], progress=False)
     assert all(f.skipped for f in again.files)
     assert {t: c.count(t) for t in before} == before
 
@@ -134,7 +134,7 @@ def test_overlapping_files_count_duplicates(tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text("\n".join(lines[:3]) + "\n")
     (tmp_path / "b.jsonl").write_text("\n".join(lines[1:]) + "\n")
     c = wb.open()
-    report = c.load(tmp_path, progress=False)
+    report = wb.load(c, tmp_path, progress=False)
     assert [(f.counts.loaded, f.counts.duplicate) for f in report.files] == [(3, 0), (2, 2)]
     _reconciles(c)
 
@@ -142,9 +142,9 @@ def test_overlapping_files_count_duplicates(tmp_path: Path) -> None:
 def test_unknown_format_and_missing_file_are_clear(tmp_path: Path) -> None:
     c = wb.open()
     with pytest.raises(UnknownNameError, match="Did you mean native"):
-        c.load(FIX / "native_styles.jsonl", format="nativ", progress=False)
+        wb.load(c, FIX / "native_styles.jsonl", format="nativ", progress=False)
     with pytest.raises(LoadError, match="does not exist"):
-        c.load(tmp_path / "nope.jsonl", progress=False)
+        wb.load(c, tmp_path / "nope.jsonl", progress=False)
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     p = tmp_path / "cut.jsonl.gz"
     p.write_bytes(data[: len(data) // 2])
     c = wb.open()
-    report = c.load(p, progress=False)
+    report = wb.load(c, p, progress=False)
     assert report.loaded > 0
     reasons = c.sql("select reason from quarantine")["reason"].to_list()
     # The damage itself, plus at most the line it cut in half.

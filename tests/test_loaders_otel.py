@@ -23,7 +23,7 @@ def test_otlp_export_is_detected(name: str) -> None:
 
 def test_genai_attributes_map_to_canonical_columns() -> None:
     c = wb.open()
-    report = c.load(OTEL, progress=False)
+    report = wb.load(c, OTEL, progress=False)
     assert (report.read, report.loaded, report.quarantined, report.duplicate) == (7, 2, 5, 0)
     row = c.sql("select * from requests where request_id = 'msg_01ABC'").row(0, named=True)
     assert str(row["ts"]).startswith("2026-02-03 14:05:06.123")
@@ -51,7 +51,7 @@ def test_genai_attributes_map_to_canonical_columns() -> None:
 
 def test_metadata_only_span_falls_back_to_ids_and_resource() -> None:
     c = wb.open()
-    c.load(OTEL, progress=False)
+    wb.load(c, OTEL, progress=False)
     row = c.sql("select * from requests where model = 'gpt-y'").row(0, named=True)
     assert row["request_id"] == "0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331"
     assert row["account_id"] == "acct_res"  # from the resource attributes
@@ -65,7 +65,7 @@ def test_metadata_only_span_falls_back_to_ids_and_resource() -> None:
 
 def test_bad_spans_and_lines_are_quarantined_with_reasons() -> None:
     c = wb.open()
-    c.load(OTEL, progress=False)
+    wb.load(c, OTEL, progress=False)
     q = c.sql("select source_line, reason, detail from quarantine order by source_line, reason")
     assert q.rows() == [
         (2, "bad_timestamp", "ts value yesterday is not a timestamp"),
@@ -83,7 +83,7 @@ def test_pretty_printed_and_compressed_exports_load(tmp_path: Path) -> None:
     gz = tmp_path / "spans.json.gz"
     gz.write_bytes(gzip.compress(PRETTY.read_bytes()))
     c = wb.open()
-    report = c.load([PRETTY, gz], progress=False)
+    report = wb.load(c, [PRETTY, gz], progress=False)
     assert [f.counts.read for f in report.files] == [1, 1]
     assert (report.loaded, report.duplicate) == (1, 1)  # the same span twice: a duplicate
 
@@ -92,7 +92,7 @@ def test_malformed_pretty_document_is_quarantined(tmp_path: Path) -> None:
     bad = tmp_path / "broken.json"
     bad.write_text('{\n  "resourceSpans": [\n    {"scopeSpans": [\n')
     c = wb.open()
-    report = c.load(bad, progress=False)
+    report = wb.load(c, bad, progress=False)
     assert (report.read, report.quarantined) == (1, 1)
     reason, detail = c.sql("select reason, detail from quarantine").row(0)
     assert reason == "malformed_json"
@@ -101,7 +101,7 @@ def test_malformed_pretty_document_is_quarantined(tmp_path: Path) -> None:
 
 def test_forced_format_and_reload_adds_nothing() -> None:
     c = wb.open()
-    c.load(OTEL, format="otel", progress=False)
-    again = c.load(OTEL, format="otel", progress=False)
+    wb.load(c, OTEL, format="otel", progress=False)
+    again = wb.load(c, OTEL, format="otel", progress=False)
     assert again.files[0].skipped is not None
     assert c.sql("select count(*) as n from requests")["n"][0] == 2

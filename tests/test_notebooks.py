@@ -8,6 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import workbench as wb
+
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 NAMES = [p.stem for p in NOTEBOOKS]
 MAX_CODE_LINES = 12  # "thin": anything longer belongs in the library, with a test
@@ -67,7 +69,7 @@ def test_02_trace_runs_on_one_account_with_a_window(world_case, tmp_path):
 
 
 def test_03_adhoc_sql_runs(world_case, tmp_path):
-    campaign = world_case.campaigns()["campaign_id"][0]
+    campaign = wb.campaigns(world_case)["campaign_id"][0]
     book = _run("03_adhoc_sql", tmp_path, case_path=str(world_case.path), campaign=campaign)
     assert "access_path" in _outputs(book)
 
@@ -75,7 +77,7 @@ def test_03_adhoc_sql_runs(world_case, tmp_path):
 def test_04_campaign_report_writes_report_and_indicators(world_case, tmp_path):
     import stix2
 
-    campaign = world_case.campaigns()["campaign_id"][0]
+    campaign = wb.campaigns(world_case)["campaign_id"][0]
     _run("04_campaign_report", tmp_path, case_path=str(world_case.path), campaign=campaign,
          out_dir=str(tmp_path))
     assert "Evidence report" in (tmp_path / f"report-{campaign}.html").read_text("utf-8")
@@ -95,7 +97,7 @@ def test_reads_the_case_from_workbench_case(path):
 
 def test_runs_on_the_case_workbench_lab_names(world_case, tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CASE", str(world_case.path))
-    campaign = world_case.campaigns()["campaign_id"][0]
+    campaign = wb.campaigns(world_case)["campaign_id"][0]
     book = _run("03_adhoc_sql", tmp_path, campaign=campaign)
     assert "access_path" in _outputs(book)
 

@@ -18,7 +18,7 @@ from workbench.notes import add_note, notes
 def test_note_is_stored_and_listed_newest_first(case: wb.Case) -> None:
     first = add_note(case, "account", "acct-1", "same card as acct-2", tag="escalate",
                      author="ana")
-    second = case.note("account", "acct-1", "confirmed by billing", tag="confirmed")
+    second = wb.note(case, "account", "acct-1", "confirmed by billing", tag="confirmed")
     add_note(case, "campaign", "camp-1", "opened")
     df = notes(case, "account", "acct-1")
     assert df["note_id"].to_list() == [second, first]
@@ -67,7 +67,7 @@ def test_read_only_case_writes_a_note_after_a_held_lock_is_released(tmp_path: Pa
     """)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "locked"
-    note_id = ro.note("account", "acct-1", "written while another process loaded")
+    note_id = wb.note(ro, "account", "acct-1", "written while another process loaded")
     holder.wait(timeout=30)
     assert notes(ro)["note_id"].to_list() == [note_id]
     with pytest.raises(wb.WorkbenchError, match="open read-only"):

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from workbench import report_data
+import workbench as wb
 from workbench.errors import UnknownNameError
+from workbench.handover import data as report_data
 
 CAMPAIGN = "camp-7f3a"
 PAYLOAD = "<script>window.__xss=1</script>"
@@ -21,7 +22,7 @@ SECTIONS = ("Summary", "Timeline", "Accounts", "Links between them", "Indicators
 
 @pytest.fixture
 def html(planted) -> str:
-    return planted.report(CAMPAIGN)
+    return wb.report(planted, CAMPAIGN)
 
 
 class _Tags(HTMLParser):
@@ -89,7 +90,7 @@ def test_long_outputs_are_cut_with_a_way_to_see_all(html):
 
 def test_samples_prefer_requests_cited_as_evidence(planted):
     data = report_data.gather(planted, CAMPAIGN, {"first_seen": None, "last_seen": None},
-                              planted.indicators(CAMPAIGN, format="frame"))
+                              wb.indicators(planted, CAMPAIGN, format="frame"))
     cited = planted.sql("select json_extract_string(evidence, '$.example_request_ids[0]') as r "
                         "from findings where detector = 'cot_elicitation' order by score desc, "
                         "entity_id limit 1")["r"][0]
@@ -112,20 +113,20 @@ def test_legitimate_accounts_stay_out(html):
 
 def test_sections_are_capped_and_say_so(planted, monkeypatch):
     monkeypatch.setattr(report_data, "MAX_ACCOUNTS", 2)
-    assert "Showing 2 of 4 accounts." in planted.report(CAMPAIGN)
+    assert "Showing 2 of 4 accounts." in wb.report(planted, CAMPAIGN)
 
 
 def test_campaign_without_members_still_renders(planted):
     planted.execute("insert into campaigns by name select 'camp-empty' as campaign_id, "
                     "0 as accounts, 0 as requests, 0 as tokens, 0.0 as risk, 'low' as level")
-    html = planted.report("camp-empty")
+    html = wb.report(planted, "camp-empty")
     assert "No requests." in html
     assert "No findings on this campaign." in html
 
 
 def test_markdown_variant(planted, tmp_path):
     out = tmp_path / "r.md"
-    md = planted.report(CAMPAIGN, out=out, format="md")
+    md = wb.report(planted, CAMPAIGN, out=out, format="md")
     assert out.read_text(encoding="utf-8") == md
     for title in SECTIONS:
         assert re.search(rf"^##+ {re.escape(title)}$", md, re.M), title
@@ -137,9 +138,9 @@ def test_markdown_variant(planted, tmp_path):
 
 def test_unknown_campaign_and_format(planted):
     with pytest.raises(UnknownNameError, match="Did you mean camp-7f3a"):
-        planted.report("camp-7f3")
+        wb.report(planted, "camp-7f3")
     with pytest.raises(UnknownNameError, match="Unknown report format 'pdf'"):
-        planted.report(CAMPAIGN, format="pdf")
+        wb.report(planted, CAMPAIGN, format="pdf")
 
 
 @pytest.fixture
@@ -186,10 +187,10 @@ def test_cli_unknown_campaign_is_one_line(case_file, tmp_path):
 
 def test_report_timeline_gives_each_model_the_traces_colour(planted):
     from workbench.colours import model_colour
-    from workbench.report import timeline_spec
+    from workbench.handover.report import timeline_spec
 
     data = report_data.gather(planted, CAMPAIGN, {"first_seen": None, "last_seen": None},
-                              planted.indicators(CAMPAIGN, format="frame"))
+                              wb.indicators(planted, CAMPAIGN, format="frame"))
     scale = timeline_spec(data)["layer"][0]["encoding"]["color"]["scale"]
     assert scale["domain"] == ["m-large", "m-next"]
     assert scale["range"] == [model_colour("m-large"), model_colour("m-next")]

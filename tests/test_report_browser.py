@@ -58,7 +58,7 @@ def test_planted_campaign_report_opens_offline_and_payload_stays_text(browser, t
     with case.connect(write=True) as con:
         con.execute(FIXTURE.read_text())
     out = tmp_path / "report.html"
-    case.report("camp-7f3a", out=out)
+    wb.report(case, "camp-7f3a", out=out)
     ARTIFACTS.mkdir(exist_ok=True)
     page, requests, failed, dialogs = _open(browser, out, ARTIFACTS / "report.png")
     # The only request is the file itself: no host contacted, nothing failed.
@@ -79,7 +79,7 @@ def test_simulated_world_report_opens_offline(browser, world_case, tmp_path):
     if top.height == 0:
         pytest.fail("the simulated world produced no campaign to report on")
     out = tmp_path / "world.html"
-    world_case.report(top["campaign_id"][0], out=out)
+    wb.report(world_case, top["campaign_id"][0], out=out)
     page, requests, failed, dialogs = _open(browser, out, tmp_path / "world.png")
     assert requests == [out.as_uri()]
     assert failed == []

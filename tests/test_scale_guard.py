@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import workbench as wb
+from workbench.features import compute_features
 
 REQUESTS = 50_000
 # Scans of `requests` one detector or link query may make. Most need one or two; three is the
@@ -28,13 +29,13 @@ MAX_GROWTH = 2.6
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory: pytest.TempPathFactory) -> wb.Case:
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     root = tmp_path_factory.mktemp("scale")
     world = root / "world"
     simulate(world, accounts=300, days=6, seed=23, requests=REQUESTS)
     case = wb.open(root / "full.duckdb")
-    case.load(sorted((world / "logs").glob("*.jsonl.gz")), accounts=world / "accounts.csv",
+    wb.load(case, sorted((world / "logs").glob("*.jsonl.gz")), accounts=world / "accounts.csv",
               releases=world / "releases.csv", progress=False)
     return case
 
@@ -45,7 +46,7 @@ def features_runs(full: wb.Case) -> list[dict[str, int]]:
 
     runs = []
     for _ in range(2):
-        full.compute_features()
+        compute_features(full)
         runs.append(dict(features.last_run))
     return runs
 

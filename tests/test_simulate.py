@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import workbench.simulate as sim
+import workbench.simulator as sim
 from workbench.errors import ParameterError
-from workbench.simulate import simulate, text
-from workbench.simulate.world import COUNTRIES, NEW_MODEL
+from workbench.simulator import simulate, text
+from workbench.simulator.world import COUNTRIES, NEW_MODEL
 
 ACCOUNT_COLUMNS = ["account_id", "org_id", "created_at", "payment_fingerprint", "email_domain",
                    "country", "signup_path", "verified"]
@@ -371,12 +371,12 @@ def test_loads_into_a_case_with_nothing_quarantined(evasive_dir: Path, meta_dir:
     import workbench as wb
 
     case = wb.open()
-    case.load(sorted((evasive_dir / "logs").glob("*.jsonl.gz")),
+    wb.load(case, sorted((evasive_dir / "logs").glob("*.jsonl.gz")),
               accounts=evasive_dir / "accounts.csv", releases=evasive_dir / "releases.csv",
               progress=False)
     # The metadata-only world is one day long, so its release time differs: logs and accounts.
-    case.load(sorted((meta_dir / "logs").glob("*.jsonl.gz")), accounts=meta_dir / "accounts.csv",
-              progress=False)
+    wb.load(case, sorted((meta_dir / "logs").glob("*.jsonl.gz")),
+            accounts=meta_dir / "accounts.csv", progress=False)
     n = len(_read(evasive_dir)) + len(_read(meta_dir))
     assert case.sql("select count(*) as n from quarantine")["n"][0] == 0
     no_text = case.sql("select count(*) as n from requests where prompt_text is null")["n"][0]

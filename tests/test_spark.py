@@ -19,6 +19,8 @@ import polars as pl
 import pytest
 
 import workbench as wb
+from workbench.catalogue import catalogue
+from workbench.export import export_parquet
 from workbench.spark.transpile import to_spark
 
 SCORE_TOLERANCE = 1e-6
@@ -39,12 +41,10 @@ def spark() -> Iterator[Any]:
 def both(world_case: wb.Case, spark: Any,
          tmp_path_factory: pytest.TempPathFactory) -> tuple[wb.Case, wb.Case, Any]:
     """(the DuckDB-run world, the same world run on Spark, Spark's DetectReport)."""
-    from workbench.spark import detect
-
     root = tmp_path_factory.mktemp("spark")
-    world_case.export_parquet(root / "lake", tables=["requests", "accounts", "model_releases"])
+    export_parquet(world_case, root / "lake", tables=["requests", "accounts", "model_releases"])
     on_spark = wb.open_parquet(root / "lake")
-    report = detect(on_spark, spark=spark, out=root / "results")
+    report = wb.detect(on_spark, engine="spark", spark=spark, out=root / "results")
     return world_case, on_spark, report
 
 
@@ -61,7 +61,7 @@ def _findings(case: wb.Case) -> pl.DataFrame:
 def test_every_detector_ran_on_spark(both: tuple[wb.Case, wb.Case, Any]) -> None:
     _, _, report = both
     statuses = dict(zip(report.runs["detector"], report.runs["status"], strict=True))
-    assert set(statuses) == set(wb.open().detectors().filter(
+    assert set(statuses) == set(catalogue().filter(
         pl.col("status") != "deprecated")["name"])
     errors = report.runs.filter(pl.col("status") == "error")
     assert errors.height == 0, errors.select("detector", "message").rows()

@@ -443,7 +443,7 @@ def test_a_stale_or_missing_rollup_falls_back_with_the_same_panels(
 def test_detect_builds_the_rollup(xss_case: wb.Case) -> None:
     from workbench.rollups import fresh
 
-    xss_case.detect(only=["logit_probing"], link=False)
+    wb.detect(xss_case, only=["logit_probing"], link=False)
     with xss_case.connect() as con:
         record = fresh(con)
     assert record is not None
@@ -498,6 +498,15 @@ def test_network_colours_edges_by_kind_and_a_node_click_opens_it(xss_case: wb.Ca
     sigma.selected_node = node
     assert (board.state.entity_type, board.state.entity_id) == ("account", "acct-x2")
     assert board.tabs.selected_index == board.TABS.index("Trace")
+
+
+def test_every_link_kind_has_its_own_colour() -> None:
+    from workbench.config import RiskConfig
+    from workbench.widgets.panels import LINK_COLOURS
+
+    kinds = set(RiskConfig.load().link_weights)
+    assert kinds - set(LINK_COLOURS) == set()  # a new kind gets a colour of its own
+    assert len(set(LINK_COLOURS.values())) == len(LINK_COLOURS)
 
 
 def test_compare_two_accounts_side_by_side(xss_case: wb.Case) -> None:
@@ -576,3 +585,30 @@ def test_browse_all_requests_in_a_duckdb_backed_grid(xss_case: wb.Case) -> None:
     view = t.browse_all()
     assert view.data().fetchall()[0][0] is not None
     assert view._conn is t.data.db  # the private slice, never the case's connection
+
+
+def test_a_cohort_finding_reaches_the_members_it_names(xss_case: wb.Case) -> None:
+    # cohort_churn fired on the shared card's cohort; acct-x2 took part, acct-x1 did not
+    xss_case.execute("""
+        insert into findings by name
+        select 'run-c' as run_id, 'cohort_churn' as detector, 'uuid-churn' as detector_id,
+               'v1' as version, '{}'::json as params, 'high' as level,
+               'cohort' as entity_type, 'payment:pf-9' as entity_id, 0.9 as score,
+               json_object('kind', 'payment', 'value', 'pf-9', 'members_with_traffic', 5,
+                           'turnover', 4.2, 'short_lived_busy_share', 0.8,
+                           'wave_born_share', 0.6, 'replacements', 4, 'births', 5,
+                           'replacement_by_chance', 0.1, 'span_days', 6.0,
+                           'members', ['acct-x2', 'acct-benign1']) as evidence,
+               timestamptz '2025-03-01 00:00:00+00' as first_seen,
+               timestamptz '2025-03-03 00:00:00+00' as last_seen,
+               timestamptz '2025-03-07 00:00:00+00' as ran_at""")
+    t = trace(xss_case, account="acct-x2")
+    assert "cohort_churn" in t.detectors.value
+    assert "accounts paying with card pf-9 turn over like seats" in t.detectors.value
+    assert "cohort_churn" not in trace(xss_case, account="acct-x1").detectors.value
+    board = triage(xss_case)
+    board.kind.value = "leads"
+    board.detector.value = "cohort_churn"
+    assert sorted(board.rows["account_id"]) == ["acct-benign1", "acct-x2"]
+    board.kind.value = "campaigns"
+    assert board.rows["campaign_id"].to_list() == ["camp-xss"]  # through acct-x2

@@ -1,5 +1,12 @@
 """The case: one DuckDB file holding the logs in the canonical schema, and how to query it.
 
+This is the data layer: connections, `sql`, `execute`, the schema and locking. It imports
+nothing of the investigation; loaders, features, detectors, linking and scoring take a `Case`
+and work through `connect()` (see docs/architecture.md). Writers get their turn before new
+readers (`workbench.locks`), every query is written to the case's access log
+(`workbench.audit`), and a case file and its companions are created mode 0600: they hold
+other people's data.
+
 DuckDB lets one process write a file or several processes read it, not both at once. A case
 opened `read_only=True` (what notebooks use) therefore opens a connection per query and
 releases it at once, so an open notebook never blocks a scheduled load for long; a writer
@@ -17,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from workbench.errors import CaseError, CaseLockedError, ParameterError
+import workbench.audit as audit
+import workbench.locks as locks
+from workbench.errors import CaseError, CaseLockedError, ParameterError, unknown
 from workbench.schema import TABLES
 
 if TYPE_CHECKING:
@@ -27,6 +36,8 @@ SCHEMA_VERSION = "1"
 DEFAULT_LOCK_TIMEOUT = float(os.environ.get("WORKBENCH_LOCK_TIMEOUT", "30"))
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 _NOT_DB_MARKERS = ("not a valid DuckDB database", "The file is not a valid", "Magic bytes")
+# What a read-only case runs: queries. COPY … TO, EXPORT, ATTACH and friends write files.
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN", "PRAGMA")
 
 
 def _settings() -> dict[str, Any]:
@@ -70,8 +81,11 @@ class Case:
                 check_case(con, self.path)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.exists()
             with self.connect(write=True) as con:
                 ensure_schema(con)
+            if fresh:
+                _private(self.path)
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path else ":memory:"
@@ -80,11 +94,15 @@ class Case:
     # -- connections -----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def connect(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, write: bool = False, *,
+                despite_read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work, released when the block ends.
 
         In memory, a cursor on the one shared database. On a file, a fresh connection that
-        retries a held lock for up to `lock_timeout` seconds, so readers and a writer take turns.
+        retries a held lock for up to `lock_timeout` seconds; a writer holds the turnstile
+        (`workbench.locks`) meanwhile, so new readers wait for it instead of starving it.
+        `despite_read_only` is for the one writer a read-only case allows: an investigator's
+        note (`workbench.notes`).
         """
         if self._con is not None:
             cur = self._con.cursor()
@@ -94,15 +112,28 @@ class Case:
                 cur.close()
             return
         assert self.path is not None
-        if write and self.read_only:
+        if write and self.read_only and not despite_read_only:
             msg = (f"Case {str(self.path)!r} is open read-only; open it with "
                    "wb.open(path) to write.")
             raise CaseError(msg)
-        con = _connect_file(self.path, read_only=not write, timeout=self.lock_timeout)
+        if write:
+            with locks.writer_turn(self.path, self.lock_timeout):
+                con = connect_file(self.path, read_only=False, timeout=self.lock_timeout)
+                try:
+                    yield con
+                finally:
+                    con.close()
+            return
+        locks.reader_pass(self.path, self.lock_timeout)
+        con = connect_file(self.path, read_only=True, timeout=self.lock_timeout)
         try:
             yield con
         finally:
             con.close()
+
+    def audit(self, action: str, **detail: Any) -> None:
+        """Write one entry to the case's access log (see `workbench.audit`)."""
+        audit.record(self.path, action, **detail)
 
     def close(self) -> None:
         """Release the in-memory database (file cases hold nothing between calls)."""
@@ -125,6 +156,9 @@ class Case:
 
         with self.connect(write=not self.read_only and self.path is not None) as con:
             _check_params(con, query, params)
+            if self.read_only:
+                _check_read_only(con, query, self.path)
+            self.audit("sql", query=query, params=sorted(params))
             rel = con.sql(query, params=params or None)
             if rel is None:  # a statement with no result set
                 return pl.DataFrame()
@@ -134,6 +168,7 @@ class Case:
         """Run a statement that changes the case (values bound as `$name`)."""
         with self.connect(write=True) as con:
             _check_params(con, query, params)
+            self.audit("execute", query=query, params=sorted(params))
             con.execute(query, params or None)
 
     def tables(self) -> list[str]:
@@ -144,89 +179,15 @@ class Case:
     def count(self, table: str) -> int:
         """Row count of one canonical table."""
         if table not in TABLES:
-            from workbench.errors import unknown
             err = unknown("table", table, TABLES)
             raise err
         return int(self.sql(f'select count(*) as n from "{table}"')["n"][0])
-
-    # -- the investigation, delegated to the modules that own each step --------------------
-
-    def load(self, paths: Any, **kwargs: Any) -> Any:
-        """Load log files (and optionally accounts and releases); see `workbench.loaders.load`."""
-        from workbench.loaders import load
-        return load(self, paths, **kwargs)
-
-    def info(self) -> dict[str, Any]:
-        """Tables, row counts, time span and quarantine summary; see `workbench.loaders.info`."""
-        from workbench.loaders import info
-        return info(self)
-
-    def compute_features(self, force: bool = False) -> int:
-        """Compute text features for requests that lack them; see `workbench.features`."""
-        from workbench.features import compute_features
-        return compute_features(self, force=force)
-
-    def detectors(self) -> pl.DataFrame:
-        """The detector catalogue, one row per detector; see `workbench.detectors.catalogue`."""
-        from workbench.detectors import catalogue
-        return catalogue()
-
-    def run(self, name: str, **params: Any) -> pl.DataFrame:
-        """Run one detector and return its rows without writing findings."""
-        from workbench.detectors import run
-        return run(self, name, **params)
-
-    def detect(self, **kwargs: Any) -> Any:
-        """Run every detector, write findings, then link accounts into campaigns and leads."""
-        from workbench.detectors import detect
-        return detect(self, **kwargs)
-
-    def leads(self, min_level: str | None = None) -> pl.DataFrame:
-        """Accounts ranked by risk with their reasons; see `workbench.campaigns.leads`."""
-        from workbench.campaigns import leads
-        return leads(self, min_level=min_level)
-
-    def campaigns(self) -> pl.DataFrame:
-        """Campaigns found by linking; see `workbench.campaigns.campaigns`."""
-        from workbench.campaigns import campaigns
-        return campaigns(self)
-
-    def evaluate(self, truth: str | os.PathLike[str]) -> dict[str, Any]:
-        """Precision and recall against a simulator's truth.csv; see `workbench.evaluate`."""
-        from workbench.evaluate import evaluate
-        return evaluate(self, truth)
-
-    def note(self, entity_type: str, entity_id: str, note: str, *, tag: str | None = None,
-             author: str | None = None) -> str:
-        """Save an investigator's note or tag on an actor in `case_notes`; returns its id."""
-        from workbench.notes import add_note
-        return add_note(self, entity_type, entity_id, note, tag=tag, author=author)
-
-    def report(self, campaign: str, out: str | os.PathLike[str] | None = None,
-               format: str = "html") -> str:
-        """Evidence report of one campaign (self-contained HTML or Markdown)."""
-        from workbench.report import report
-        return report(self, campaign, out=out, format=format)
-
-    def indicators(self, campaign: str, format: str = "json") -> Any:
-        """Indicators of one campaign as csv, json or a STIX 2.1 bundle."""
-        from workbench.indicators import indicators
-        return indicators(self, campaign, format=format)
-
-    def export_parquet(self, out: str | os.PathLike[str], **kwargs: Any) -> dict[str, int]:
-        """Write the case as hive-partitioned Parquet by day; see `workbench.export`."""
-        from workbench.export import export_parquet
-        return export_parquet(self, out, **kwargs)
-
-    def attach_results(self, source: str | os.PathLike[str]) -> dict[str, int]:
-        """Bring findings, leads, campaigns and links written as Parquet (e.g. by Spark) in."""
-        from workbench.export import attach_results
-        return attach_results(self, source)
 
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # TimeZone needs ICU, which is only loaded once a connection exists.
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # a library never draws on the terminal
     return con
 
 
@@ -253,7 +214,35 @@ def _check_params(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, 
         raise ParameterError(msg)
 
 
-def _connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def _check_read_only(con: duckdb.DuckDBPyConnection, query: str, path: Path | None) -> None:
+    """A read-only case runs queries only: COPY … TO or EXPORT would write files."""
+    try:
+        stmts = con.extract_statements(query)
+    except duckdb.Error:
+        return  # the query's own syntax error is reported when it runs
+    for st in stmts:
+        kind = str(st.type).rsplit(".", 1)[-1].upper()
+        if kind not in _READ_ONLY_STATEMENTS:
+            msg = (f"Case {str(path)!r} is open read-only, and a {kind} statement may write; "
+                   "only queries (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN) run on it. Open it "
+                   "with wb.open(path) to change it, or export with workbench's own commands.")
+            raise CaseError(msg)
+
+
+def _private(path: Path) -> None:
+    """Mode 0600 for a case file we created (and its write-ahead log, when there is one)."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(OSError):
+            if p.exists():
+                p.chmod(0o600)
+
+
+def connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open a case file, retrying a held lock for up to `timeout` seconds.
+
+    `Case.connect` is the usual way in; this is for the one writer that bypasses a read-only
+    case's guard on purpose (`workbench.notes`: an investigator's note on a read-only case).
+    """
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:
@@ -267,8 +256,11 @@ def _connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.Duck
             if not any(m in text for m in _LOCK_MARKERS):
                 raise
             if time.monotonic() >= deadline:
-                msg = (f"Case {str(path)!r} is locked by another process that is writing to it; "
-                       f"gave up after {timeout:g}s. Wait for that load to finish, or close the "
+                who = locks.holder(text)
+                msg = (f"Case {str(path)!r} is locked by another process"
+                       f"{f' ({who})' if who else ''} that has it open"
+                       f"{'' if read_only else ' (a writer needs it to itself)'}; gave up after "
+                       f"{timeout:g}s. Wait for that load or detect to finish, or close the "
                        "notebook that opened it for writing, then try again.")
                 raise CaseLockedError(msg) from None
             time.sleep(delay)

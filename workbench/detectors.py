@@ -1,6 +1,13 @@
-"""Run the canned detectors: one (`run`) or all of them, writing `findings` (`detect`).
+"""Run the canned detectors: one (`run`), or a plan of them staged and then committed.
 
-The catalogue itself (headers, params, validation) lives in `workbench.catalogue`.
+The catalogue itself (headers, params, validation, levels) lives in `workbench.catalogue`.
+Running the whole investigation (features, then these, then linking and scoring) is
+`workbench.pipeline.detect`; this module only knows detectors and `findings`.
+
+A run is two steps so that the case never holds half of one: `stage` runs each detector into a
+temporary table on the caller's connection (a detector that fails is recorded with status
+`error`, the rest still run), and `commit`, inside the caller's transaction, replaces the earlier
+findings of the detectors that ran and records the run in `detector_runs`.
 """
 
 from __future__ import annotations
@@ -9,12 +16,12 @@ import json
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from workbench.catalogue import LEVELS, Detector, catalogue, detectors, get
-from workbench.errors import ParameterError, unknown
+from workbench.catalogue import HIGH_SCORE, MID_SCORE, Detector, detectors, get, level_steps
+from workbench.errors import CatalogueError, ParameterError, unknown
 
 if TYPE_CHECKING:
     import duckdb
@@ -22,61 +29,47 @@ if TYPE_CHECKING:
 
     from workbench.case import Case
 
-__all__ = ["LEVEL_RULE", "DetectReport", "catalogue", "detect", "finding_level", "run"]
+__all__ = ["STAGE", "Run", "commit", "plan", "run", "runs_frame", "split", "stage"]
 
-HIGH_SCORE = 0.8
-MID_SCORE = 0.5
-LEVEL_RULE = (f"A finding's level is its detector's declared level when score ≥ {HIGH_SCORE}, "
-              f"one level lower when {MID_SCORE} ≤ score < {HIGH_SCORE}, and two levels lower "
-              f"below {MID_SCORE} (never below informational).")
-ENGINES = ("duckdb", "spark")
+#: The temporary table (on the running connection) that holds a run's findings until commit.
+STAGE = "_findings_stage"
+Plan = list[tuple[Detector, dict[str, Any]]]
 
 
-def finding_level(declared: str, score: float) -> str:
-    """The level of one finding, from its detector's declared level and its score.
+@dataclass(frozen=True)
+class Run:
+    """One run of the catalogue: its id and the time every finding of it is stamped with."""
 
-    Example:
-        >>> finding_level("high", 0.9), finding_level("high", 0.6), finding_level("low", 0.1)
-        ('high', 'medium', 'informational')
-    """
-    steps = 0 if score >= HIGH_SCORE else 1 if score >= MID_SCORE else 2
-    return LEVELS[max(LEVELS.index(declared) - steps, 0)]
+    id: str
+    at: datetime
+
+    @classmethod
+    def new(cls) -> Run:
+        return cls(uuid.uuid4().hex[:16], datetime.now(UTC))
 
 
 def run(case: Case, name: str, **params: Any) -> pl.DataFrame:
     """Run one detector with its defaults overridden by `params`; return its rows.
 
-    Findings are not written and features are not computed (use `detect` for both).
+    Findings are not written and features are not computed (use `wb.detect` for both).
 
     Example:
         >>> import workbench as wb
-        >>> wb.open().run("logit_probing", min_requests=5).columns[:3]
+        >>> run(wb.open(), "logit_probing", min_requests=5).columns[:3]
         ['entity_type', 'entity_id', 'score']
     """
     det = get(name)
     return case.sql(det.sql, **det.bind(params))
 
 
-@dataclass
-class DetectReport:
-    """What one `detect()` did: the run id, one row per detector, and the findings written."""
+def plan(only: list[str] | tuple[str, ...] | str | None,
+         params: dict[str, dict[str, Any]] | None) -> Plan:
+    """Choose the detectors and bind their params; every error is raised before anything runs.
 
-    run_id: str
-    runs: pl.DataFrame
-    findings: int
-    linked: bool = False
-    notes: list[str] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        by = dict(self.runs.group_by("status").len().iter_rows()) if len(self.runs) else {}
-        states = ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
-        return (f"<DetectReport {self.run_id}: {len(self.runs)} detectors ({states}), "
-                f"{self.findings} findings{', linked' if self.linked else ''}>")
-
-
-def _plan(only: list[str] | tuple[str, ...] | str | None,
-          params: dict[str, dict[str, Any]] | None) -> list[tuple[Detector, dict[str, Any]]]:
-    """Choose the detectors and bind their params; every error is raised before anything runs."""
+    Example:
+        >>> [d.name for d, _ in plan("logit_probing", {"logit_probing": {"min_requests": 5}})]
+        ['logit_probing']
+    """
     found = detectors()
     if isinstance(only, str):
         only = [only]
@@ -94,7 +87,13 @@ def _plan(only: list[str] | tuple[str, ...] | str | None,
     return [(found[n], found[n].bind((params or {}).get(n, {}))) for n in names]
 
 
-def _precheck(con: duckdb.DuckDBPyConnection, det: Detector) -> tuple[str, str] | None:
+def split(chosen: Plan) -> tuple[Plan, Plan]:
+    """(account-phase detectors, cohort-phase detectors): the second need linking first."""
+    return ([(d, b) for d, b in chosen if "cohorts" not in d.requires],
+            [(d, b) for d, b in chosen if "cohorts" in d.requires])
+
+
+def precheck(con: duckdb.DuckDBPyConnection, det: Detector) -> tuple[str, str] | None:
     """(status, message) when a detector cannot run meaningfully on this case, else None."""
     def count(q: str) -> int:
         return int(con.execute(q).fetchone()[0])  # type: ignore[index]
@@ -104,15 +103,17 @@ def _precheck(con: duckdb.DuckDBPyConnection, det: Detector) -> tuple[str, str] 
         if count("select count(*) from requests where prompt_text is not null") == 0:
             why = "metadata-only logs: no prompt text retained, so no text features"
         else:
-            why = "text features not computed; run case.compute_features() first"
+            why = "text features not computed; run wb.features.compute_features(case) first"
         return "no_content", why
-    for table in ("accounts", "model_releases"):
+    for table in ("accounts", "model_releases", "cohorts"):
         if table in det.requires and count(f"select count(*) from {table}") == 0:
             return "skipped", f"table {table} is empty; load it to run this detector"
+    if "distribution" in det.requires and count("select count(*) from distribution_tests") == 0:
+        return "skipped", "no prompt samples large enough for the distribution test"
     return None
 
 
-_INSERT = """insert into findings by name
+_INSERT = """insert into {stage} by name
 select $wb_run_id as run_id, $wb_detector as detector, $wb_detector_id as detector_id,
        $wb_version as version, $wb_params::json as params, $wb_ran_at as ran_at,
        case when d.score >= $wb_high then $wb_l0 when d.score >= $wb_mid then $wb_l1
@@ -124,106 +125,88 @@ from (
 ) as d"""
 
 
-def _run_one(con: duckdb.DuckDBPyConnection, det: Detector, bound: dict[str, Any],
-             run_id: str, ran_at: datetime) -> tuple[str, str, int]:
+def stage_one(con: duckdb.DuckDBPyConnection, det: Detector, bound: dict[str, Any],
+               run: Run) -> tuple[str, str, int]:
     import duckdb
 
-    if pre := _precheck(con, det):
+    if pre := precheck(con, det):
         return pre[0], pre[1], 0
-    lv = LEVELS.index(det.level)
-    meta = {"wb_run_id": run_id, "wb_detector": det.name, "wb_detector_id": det.id,
-            "wb_version": det.version, "wb_params": json.dumps(bound), "wb_ran_at": ran_at,
-            "wb_high": HIGH_SCORE, "wb_mid": MID_SCORE, "wb_l0": det.level,
-            "wb_l1": LEVELS[max(lv - 1, 0)], "wb_l2": LEVELS[max(lv - 2, 0)]}
+    l0, l1, l2 = level_steps(det.level)
+    meta = {"wb_run_id": run.id, "wb_detector": det.name, "wb_detector_id": det.id,
+            "wb_version": det.version, "wb_params": json.dumps(bound), "wb_ran_at": run.at,
+            "wb_high": HIGH_SCORE, "wb_mid": MID_SCORE, "wb_l0": l0, "wb_l1": l1, "wb_l2": l2}
     try:
-        con.execute("delete from findings where detector = $d", {"d": det.name})
         # the detector's text is ours (a catalogue file), never user input
-        n = con.execute(_INSERT.format(sql=det.sql), {**bound, **meta}).fetchone()
+        n = con.execute(_INSERT.format(stage=STAGE, sql=det.sql), {**bound, **meta}).fetchone()
     except duckdb.Error as exc:
         return "error", f"{type(exc).__name__}: {str(exc).splitlines()[0]}", 0
     return "ok", "", int(n[0]) if n else 0
 
 
-def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
-           params: dict[str, dict[str, Any]] | None = None, engine: str = "duckdb",
-           link: bool = True, progress: bool = False, **options: Any) -> DetectReport:
-    """Compute features, run the detectors, write `detector_runs` and `findings`, then link.
+def create_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty staging table with the columns of `findings` (temporary, this connection only)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM findings LIMIT 0")
 
-    Each detector's earlier findings are replaced by this run's; `detector_runs` keeps the
-    history. A detector that fails is recorded with status `error` and the rest still run.
 
-    Args:
-        case: The case to run on (opened for writing).
-        only: Names of the detectors to run; default every non-deprecated one.
-        params: Overrides per detector, e.g. `{"cot_elicitation": {"min_share": 0.5}}`.
-        engine: `duckdb`, or `spark` to dispatch to `workbench.spark.detect`.
-        link: Build account links, leads and campaigns afterwards (`workbench.campaigns`).
-        progress: Print one line per detector on stderr.
-        **options: Engine options, passed to `workbench.spark.detect` (e.g. spark_master);
-            the duckdb engine takes none.
+def stage(con: duckdb.DuckDBPyConnection, chosen: Plan, run: Run, progress: bool = False, *,
+          strict: bool = False) -> pl.DataFrame:
+    """Run every planned detector into the staging table; return one `detector_runs` row each.
 
-    Example:
-        >>> import workbench as wb
-        >>> wb.open().detect(only=["logit_probing"], link=False).runs["status"].to_list()
-        ['ok']
+    Nothing in the case changes: `commit` makes the run visible. With `strict` (inside a
+    transaction, where one failed statement aborts everything after it), a detector that fails
+    raises `CatalogueError` naming it instead of being recorded with status `error`.
     """
-    if engine not in ENGINES:
-        err = unknown("engine", engine, ENGINES)
-        raise err
-    plan = _plan(only, params)
-    if engine == "spark":
-        from workbench.spark import detect as spark_detect
+    create_stage(con)
+    rows = []
+    for det, bound in chosen:
+        t0 = time.perf_counter()
+        status, message, n = stage_one(con, det, bound, run)
+        if strict and status == "error":
+            msg = (f"Detector {det.name} failed inside the run's transaction, so the run was "
+                   f"rolled back and the case keeps its previous results: {message}")
+            raise CatalogueError(msg)
+        rows.append(run_row(run, det, bound, status, message, n, t0, progress))
+    return runs_frame(rows)
 
-        return spark_detect(case, only=only, params=params, link=link, progress=progress,
-                            **options)
-    if options:
-        msg = (f"Options {', '.join(sorted(options))} apply only to engine='spark'; the duckdb "
-               "engine takes only, params, link and progress.")
-        raise ParameterError(msg)
+
+def run_row(run: Run, det: Detector, bound: dict[str, Any], status: str, message: str, n: int,
+            started: float, progress: bool) -> dict[str, Any]:
+    """One `detector_runs` row (and its progress line on stderr when asked)."""
+    ms = (time.perf_counter() - started) * 1000
+    if progress:
+        print(f"{det.name:<28} {status:<10} {n:>7} rows {ms:>9.0f} ms {message}", file=sys.stderr)
+    return {"run_id": run.id, "detector": det.name, "detector_id": det.id,
+            "version": det.version, "params": json.dumps(bound), "status": status,
+            "message": message, "rows": n, "elapsed_ms": ms, "ran_at": run.at}
+
+
+def runs_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """`detector_runs` rows as a DataFrame with the table's types."""
     import polars as pl
 
-    notes: list[str] = []
-    try:
-        case.compute_features()
-    except ModuleNotFoundError as exc:
-        if exc.name != "workbench.features":
-            raise
-        notes.append("workbench.features is not installed: text features not computed")
-    run_id = uuid.uuid4().hex[:16]
-    ran_at = datetime.now(UTC)
-    rows = []
-    with case.connect(write=True) as con:
-        for det, bound in plan:
-            t0 = time.perf_counter()
-            status, message, n = _run_one(con, det, bound, run_id, ran_at)
-            ms = (time.perf_counter() - t0) * 1000
-            rows.append({"run_id": run_id, "detector": det.name, "detector_id": det.id,
-                         "version": det.version, "params": json.dumps(bound),
-                         "status": status, "message": message, "rows": n,
-                         "elapsed_ms": ms, "ran_at": ran_at})
-            if progress:
-                print(f"{det.name:<28} {status:<10} {n:>7} rows {ms:>9.0f} ms {message}",
-                      file=sys.stderr)
-        runs = pl.DataFrame(rows, schema_overrides={"rows": pl.Int64,
-                                                    "elapsed_ms": pl.Float64})
-        con.register("wb_runs", runs)
-        con.execute("insert into detector_runs by name select * replace "
-                    "(params::json as params) from wb_runs")
-        con.unregister("wb_runs")
-    linked = False
-    if link:
-        try:
-            from workbench.campaigns import build_campaigns
-        except ModuleNotFoundError as exc:
-            if exc.name != "workbench.campaigns":
-                raise
-            notes.append("workbench.campaigns is not installed: no linking done")
-        else:
-            build_campaigns(case)
-            linked = True
-    from workbench.rollups import build_rollups  # the trace's actor_requests, after linking
-    build_rollups(case)
-    return DetectReport(run_id, runs, int(runs["rows"].sum()) if len(runs) else 0, linked, notes)
+    schema: dict[str, Any] = {"run_id": pl.String, "detector": pl.String, "detector_id": pl.String,
+              "version": pl.String, "params": pl.String, "status": pl.String,
+              "message": pl.String, "rows": pl.Int64, "elapsed_ms": pl.Float64,
+              "ran_at": pl.Datetime("us", "UTC")}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def commit(con: duckdb.DuckDBPyConnection, runs: pl.DataFrame) -> int:
+    """Make a staged run visible; call inside the caller's transaction. Returns findings written.
+
+    A detector that ran (status ok or error) loses its earlier findings to this run's; one that
+    was skipped (no content, a missing table) keeps them.
+    """
+    ran = [str(d) for d, s in zip(runs["detector"], runs["status"], strict=True)
+           if s in ("ok", "error")]
+    con.execute("DELETE FROM findings WHERE list_contains($ran, detector)", {"ran": ran})
+    n = con.execute(f"INSERT INTO findings BY NAME SELECT * FROM {STAGE}").fetchone()
+    con.register("wb_runs", runs)
+    con.execute("insert into detector_runs by name select * replace "
+                "(params::json as params) from wb_runs")
+    con.unregister("wb_runs")
+    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    return int(n[0]) if n else 0
 
 
 def main(argv: list[str] | None = None) -> None:

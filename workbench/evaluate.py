@@ -14,8 +14,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.config import LEAD_LEVELS as LEVELS
 from workbench.errors import LoadError
-from workbench.scoring import LEVELS
 
 if TYPE_CHECKING:
     from workbench.case import Case

@@ -14,6 +14,7 @@ import functools
 import json
 import string
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,20 @@ def templates() -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-@functools.cache
 def specific_detectors() -> tuple[str, ...]:
-    """Detectors specific to harvesting, as scoring's gate names them (workbench/data/risk.toml)."""
-    with (DATA / "risk.toml").open("rb") as fh:
-        return tuple(tomllib.load(fh).get("gate", {}).get("specific", []))
+    """Detectors specific to harvesting, as scoring's gate names them (`[gate] specific` of
+    workbench/data/risk.toml, read once by `workbench.config`)."""
+    from workbench.config import RiskConfig
+
+    return RiskConfig.load().gate.specific
 
 
-def _fill(template: str, fields: dict[str, Any]) -> str | None:
-    """The template filled, or None when a field is missing or of the wrong kind."""
+def _fill(template: str | list[str], fields: dict[str, Any]) -> str | None:
+    """The template filled, or None when a field is missing or of the wrong kind. A list of
+    templates gives the first that fills (a longer sentence first, a shorter one when the
+    evidence lacks what the longer one says)."""
+    if isinstance(template, list):
+        return next((text for t in template if (text := _fill(t, fields)) is not None), None)
     out = []
     try:
         for literal, name, spec, conv in _FORMATTER.parse(template):
@@ -48,6 +54,12 @@ def _fill(template: str, fields: dict[str, Any]) -> str | None:
                 return None
             if conv:
                 value = _FORMATTER.convert_field(value, conv)
+            if isinstance(value, list | tuple) and not spec:
+                value = ", ".join(str(v) for v in value)
+            elif isinstance(value, Decimal):  # DuckDB's sums of integers, read unserialised
+                value = float(value)
+            if isinstance(value, float) and value.is_integer() and spec in ("", ","):
+                value = int(value)  # a count is a count: "600", not "600.0"
             out.append(format(value, spec or ""))
     except (KeyError, ValueError, TypeError):
         return None
@@ -81,12 +93,27 @@ def detector_sentence(detector: str, evidence: Any, score: float | None = None) 
     ev = _parse(evidence)
     ev = ev if isinstance(ev, dict) else {"evidence": ev}
     t = templates()
+    if "kind" in ev and "value" in ev and "cohort" not in ev:
+        ev = {**ev, "cohort": cohort_words(ev["kind"], ev["value"])}
     text = _fill(t["detectors"].get(detector, ""), ev) if detector in t["detectors"] else None
     if text is None:
         text = _fill(t["fallback"], {"detector": detector, "score": score or 0.0,
                                      "pairs": _pairs(ev)}) or detector
         return text
     return f"{detector}: {text}"
+
+
+def cohort_words(kind: Any, value: Any) -> str:
+    """Which accounts a cohort holds, in words to follow "the accounts".
+
+    Example:
+        >>> cohort_words("payment", "pf-1"), cohort_words("moon", "x")
+        ('paying with card pf-1', 'of cohort moon:x')
+    """
+    kinds = templates()["cohort_kinds"]
+    fields = {"kind": kind, "value": value}
+    return (_fill(kinds.get(str(kind), kinds["cohort_fallback"]), fields)
+            or f"of cohort {kind}:{value}")
 
 
 def link_sentence(kind: str, peer: str, value: Any, evidence: Any = None,

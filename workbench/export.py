@@ -78,6 +78,7 @@ def export_parquet(case: Case, out: str | os.PathLike[str], *, tables: list[str]
                 shutil.rmtree(target)
             target.mkdir(parents=True)
             written[name] = _copy_table(con, name, target)
+    case.audit("export_parquet", out=str(root), tables=written)
     return written
 
 
@@ -135,19 +136,19 @@ def open_parquet(source: str | os.PathLike[str], path: str | os.PathLike[str] | 
         >>> open_parquet(d).sql("select count(*) as n from requests")["n"][0]
         0
     """
-    import workbench as wb
+    from workbench.case import Case
 
     for name in tables:
         if name not in TABLES:
             err = unknown("table", name, TABLES)
             raise err
-    case = wb.open(path)
+    case = Case(path)
     with case.connect(write=True) as con:
         found = [t for t in tables if _has_files(con, parquet_glob(source, t))]
         if "requests" not in found:
             msg = (f"No Parquet files under {parquet_glob(source, 'requests')!r}. A Parquet case "
                    "needs requests/ (hive-partitioned by day=YYYY-MM-DD); write one with "
-                   "case.export_parquet(DIR) (workbench.export).")
+                   "workbench.export.export_parquet(case, DIR).")
             raise CaseError(msg)
         for name in found:
             cols = ", ".join(f'"{c}"' for c in TABLES[name].column_names)

@@ -8,27 +8,33 @@ edges. A shared value's edges weigh `1 / ln(degree + c)` (FRAUDAR, Hooi et al., 
 value shared by more than `max_degree` accounts links nothing, so no hub (a university NAT, a
 cloud region, a reseller's key) merges unrelated operations.
 
-Pairs are then weighed across kinds (`[link_weights]` in `workbench/data/risk.toml`), weak pairs
-dropped, and the remaining graph cut into communities with Louvain (fixed seed).
+Pairs are then weighed across kinds (`[link_weights]` in `workbench/data/risk.toml`, read into
+`workbench.config.RiskConfig`), weak pairs dropped, and the remaining graph cut into
+communities with Louvain (fixed seed). The order of these steps, and of scoring around them,
+is `workbench.pipeline`'s to know; they talk through the case's tables and a few temp tables
+named in each function's docstring.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import CatalogueError, ParameterError, unknown
+from workbench.config import weights_table
+from workbench.errors import CatalogueError, unknown
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+    from workbench.config import RiskConfig
+
 LINKS_DIR = Path(__file__).parent / "sql" / "links"
-CONFIG = Path(__file__).parent / "data" / "risk.toml"
+#: The one link kind built from findings, not from a file: see `cohort_links`.
+COHORT_KIND = "cohort"
 # The pair weight before any threshold: per_kind, per_group, summed (src, dst, weight, kinds).
 PAIR_CTES = """per_kind as (
             select src, dst, kind, least(1.0, sum(weight)) as w
@@ -107,12 +113,6 @@ def link_queries() -> dict[str, LinkQuery]:
     return {p.stem: _parse(p) for p in sorted(LINKS_DIR.glob("*.sql"))}
 
 
-def load_config(path: Path | None = None) -> dict[str, Any]:
-    """The linking and scoring configuration (`workbench/data/risk.toml`)."""
-    with (path or CONFIG).open("rb") as fh:
-        return tomllib.load(fh)
-
-
 def spark_sql(kind: str) -> str:
     """The edge query of one kind in Spark SQL (parameters as `:name`).
 
@@ -129,9 +129,10 @@ def spark_sql(kind: str) -> str:
     return sqlglot.transpile(queries[kind].sql, read="duckdb", write="spark")[0]
 
 
-def _overrides(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def overrides(config: RiskConfig) -> dict[str, dict[str, Any]]:
+    """`[link_params]` as {kind: {param: value}}, every kind checked against the link files."""
     out: dict[str, dict[str, Any]] = {}
-    for key, value in cfg.get("link_params", {}).items():
+    for key, value in config.link_params.items():
         kind, _, name = key.partition(".")
         if kind not in link_queries():
             err = unknown("link kind", kind, link_queries())
@@ -140,28 +141,36 @@ def _overrides(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build_links(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str, int]:
-    """Replace `account_links` with the edges of every kind; return edges per kind."""
-    weights = cfg.get("link_weights", {})
-    for kind in weights:
-        if kind not in link_queries():
-            err = unknown("link kind in [link_weights]", kind, link_queries())
+def active_kinds(config: RiskConfig) -> dict[str, tuple[LinkQuery, dict[str, Any]]]:
+    """The link kinds that can change a pair (weight above 0), each with its bound params.
+
+    Both engines build exactly these; an unknown kind in `[link_weights]` is an error.
+    """
+    queries = link_queries()
+    for kind in config.link_weights:
+        if kind not in queries and kind != COHORT_KIND:
+            err = unknown("link kind in [link_weights]", kind, [*queries, COHORT_KIND])
             raise err
-    overrides = _overrides(cfg)
+    given = overrides(config)
+    # a kind weighted 0 would not change any pair: skip its cost
+    return {kind: (q, q.bind(given.get(kind))) for kind, q in queries.items()
+            if config.link_weights.get(kind, 0) > 0}
+
+
+def build_links(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[str, int]:
+    """Replace `account_links` with the edges of every kind; return edges per kind."""
+    kinds = active_kinds(config)
     con.execute("DELETE FROM account_links")
     counts: dict[str, int] = {}
-    for kind, q in link_queries().items():
-        if weights.get(kind, 0) <= 0:
-            continue  # a kind weighted 0 would not change any pair: skip its cost
+    for kind, (q, bound) in kinds.items():
         body = q.sql.rstrip().rstrip(";")
         con.execute("INSERT INTO account_links SELECT src, dst, kind, value, weight, "
-                    f"to_json(evidence) FROM ({body}) WHERE weight > 0",
-                    q.bind(overrides.get(kind)))
+                    f"to_json(evidence) FROM ({body}) WHERE weight > 0", bound)
         counts[kind] = int(con.fetchall()[0][0])
     return counts
 
 
-def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.DataFrame:
+def pair_weights(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> pl.DataFrame:
     """Pairs whose combined weight reaches `min_pair_weight`: src, dst, weight, kinds.
 
     Combined weight = sum over kinds of kind weight x min(1, sum of that kind's edge weights),
@@ -172,17 +181,12 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
     `[gate] specific` (read from the `_hits` temp table of `scoring.detector_hits` when it
     exists); the kind list then ends with `shared_detector`.
     """
-    kw = cfg.get("link_weights", {})
-    temp_weights(con, "_kind_weight", "kind", kw)
+    weights_table(con, "_kind_weight", "kind", config.link_weights)
     con.execute("CREATE OR REPLACE TEMP TABLE _kind_group (kind VARCHAR, grp VARCHAR)")
-    rows = [{"k": k, "g": g} for g, kinds in cfg.get("link_groups", {}).items() for k in kinds]
+    rows = [{"k": k, "g": g} for g, kinds in config.link_groups.items() for k in kinds]
     if rows:
         con.executemany("INSERT INTO _kind_group VALUES ($k, $g)", rows)
-    threshold = float(cfg["campaigns"]["min_pair_weight"])
-    if threshold <= 0:
-        msg = f"[campaigns] min_pair_weight must be above 0; got {threshold!r}."
-        raise ParameterError(msg)
-    bonus = cfg.get("pair_bonus", {})
+    bonus = config.pair_bonus
     has_hits = bool(con.sql("select count(*) from duckdb_tables() "
                             "where table_name = '_hits' and temporary").fetchall()[0][0])
     hits = ("select account_id, detector, score from _hits" if has_hits else
@@ -211,24 +215,13 @@ def pair_weights(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> pl.Data
         from summed as s left join corroborated as c on c.src = s.src and c.dst = s.dst
         where s.weight + case when c.src is null then 0 else $bonus end >= $threshold
         order by s.src, s.dst
-    """, params={"threshold": threshold,
-                  "bonus": float(bonus.get("bonus", 0.0)),
-                  "bonus_floor": float(bonus.get("floor", 1.0)),
-                  "bonus_exclude": [str(g) for g in bonus.get("exclude", [])],
-                  "bonus_score": float(bonus.get("min_score", 1.0)),
-                  "specific": [str(d) for d in cfg.get("gate", {}).get("specific", [])]}).pl()
+    """, params={"threshold": config.campaigns.min_pair_weight,
+                  "bonus": bonus.bonus, "bonus_floor": bonus.floor,
+                  "bonus_exclude": list(bonus.exclude), "bonus_score": bonus.min_score,
+                  "specific": list(config.gate.specific)}).pl()
 
 
-def temp_weights(con: duckdb.DuckDBPyConnection, table: str, key: str,
-                 weights: dict[str, Any]) -> None:
-    """Create temp table `table` (key VARCHAR, w DOUBLE) from a config mapping (values bound)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({key} VARCHAR, w DOUBLE)")
-    if weights:
-        con.executemany(f"INSERT INTO {table} VALUES ($k, $w)",
-                        [{"k": k, "w": float(v)} for k, v in weights.items()])
-
-
-def communities(pairs: pl.DataFrame, cfg: dict[str, Any]) -> dict[str, str]:
+def communities(pairs: pl.DataFrame, config: RiskConfig) -> dict[str, str]:
     """Cut the pair graph into communities with Louvain; map account -> campaign id.
 
     Only communities of at least `min_accounts` accounts get an id. The id is
@@ -237,23 +230,23 @@ def communities(pairs: pl.DataFrame, cfg: dict[str, Any]) -> dict[str, str]:
 
     Example:
         >>> import polars as pl
+        >>> from workbench.config import RiskConfig
         >>> pairs = pl.DataFrame({"src": ["a", "b"], "dst": ["b", "c"], "weight": [1.0, 1.0]})
-        >>> cfg = {"campaigns": {"min_accounts": 2, "resolution": 1.0, "seed": 0}}
-        >>> sorted(set(communities(pairs, cfg).values()))
+        >>> sorted(set(communities(pairs, RiskConfig.load()).values()))
         ['cmp-86f7e437faa5']
     """
     import networkx as nx
 
-    camp = cfg["campaigns"]
+    camp = config.campaigns
     graph = nx.Graph()
     graph.add_weighted_edges_from(pairs.select("src", "dst", "weight").iter_rows())
     out: dict[str, str] = {}
     for component in nx.connected_components(graph):
         sub = graph.subgraph(sorted(component))
         parts = ([set(component)] if len(component) <= 2 else nx.community.louvain_communities(
-            sub, weight="weight", resolution=float(camp["resolution"]), seed=int(camp["seed"])))
+            sub, weight="weight", resolution=camp.resolution, seed=camp.seed))
         for part in parts:
-            if len(part) < int(camp["min_accounts"]):
+            if len(part) < camp.min_accounts:
                 continue
             cid = campaign_id(min(part))
             out.update(dict.fromkeys(part, cid))
@@ -270,7 +263,172 @@ def campaign_id(smallest_account: str) -> str:
     return "cmp-" + hashlib.sha1(smallest_account.encode()).hexdigest()[:12]
 
 
-def attach(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
+_COHORT_LINKS = """
+INSERT INTO account_links
+with latest as (
+    select detector, arg_max(run_id, ran_at) as run_id from findings group by detector
+),
+judged as (
+    -- the cohorts a cohort detector found acting as one group, with the members taking part
+    select f.detector, f.entity_id as cohort_id, f.score,
+           json_extract_string(f.evidence, '$.members[*]') as members
+    from findings as f
+    join latest as l using (detector, run_id)
+    where f.entity_type = 'cohort' and f.score >= $min_score
+      and list_contains($detectors, f.detector)
+      and list_contains($kinds, split_part(f.entity_id, ':', 1))
+),
+ranked as (
+    select j.detector, j.cohort_id, j.score, m.account_id,
+           row_number() over (partition by j.detector, j.cohort_id
+                              order by hash(m.account_id), m.account_id) - 1 as pos,
+           count(*) over (partition by j.detector, j.cohort_id) as n
+    from judged as j, unnest(j.members) as m(account_id)
+),
+ring as (
+    -- each member tied to the next `neighbours` members round the cohort (all of them in a
+    -- small one): the group holds together with a number of edges linear in its size
+    select a.detector, a.cohort_id, a.score, a.n, a.account_id as a_id, b.account_id as b_id
+    from ranked as a
+    join ranked as b
+        on b.detector = a.detector and b.cohort_id = a.cohort_id and b.pos <> a.pos
+       and ((b.pos - a.pos + a.n) % a.n) between 1 and $neighbours
+),
+final as (
+    select least(a_id, b_id) as src, greatest(a_id, b_id) as dst, 'cohort' as kind,
+           min(cohort_id) as value, max(score) as weight,
+           to_json({'detectors': list(distinct detector order by detector),
+                    'cohort': min(cohort_id), 'members': arg_min(n, cohort_id)}) as evidence
+    from ring
+    group by least(a_id, b_id), greatest(a_id, b_id)
+)
+select src, dst, kind, value, weight, evidence from final
+"""
+
+
+def cohort_links(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> int:
+    """Tie the members of each cohort that a cohort detector judged to act as one group.
+
+    An operation whose accounts are each too weak to be linked pair by pair (short-lived
+    seats replaced in waves, spread over many exits and cards) is one group by the cohort
+    detectors' judgement: that judgement becomes edges of kind `cohort` (weight: the finding's
+    score; each member tied to `[cohorts] neighbours` others round the cohort, so the edges
+    grow with the cohort's size, not its square), and the communities are cut again with them.
+    Only cohorts of `[cohorts] link_kinds` tie: a tool set or a client is public, and two
+    operations may run the same harness. Returns the edges added.
+    """
+    rules = config.cohorts
+    con.execute("DELETE FROM account_links WHERE kind = $k", {"k": COHORT_KIND})
+    if config.link_weights.get(COHORT_KIND, 0) <= 0 or not rules.link_detectors:
+        return 0
+    row = con.execute(_COHORT_LINKS, {"min_score": rules.link_min_score,
+                                      "detectors": list(rules.link_detectors),
+                                      "kinds": list(rules.link_kinds),
+                                      "neighbours": rules.neighbours}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def merge_communities(con: duckdb.DuckDBPyConnection, member: dict[str, str],
+                      config: RiskConfig) -> dict[str, str]:
+    """Join communities that shared control ties hold together; return the new membership.
+
+    Louvain cuts a large, sparse operation (a hydra network's waves of short-lived seats,
+    each tied to the seats alive with it) into pieces. Two communities are one operation when
+    the edges between them that speak of common control (every kind but the `[link_groups]
+    content` kinds: two operations harvesting one public task bank or running one harness
+    share content, not control), weighed by their kind weights, sum to at least
+    `[campaigns] merge_tie` per account of the smaller community. A few shared cards between
+    two operations of dozens of accounts each stay far below that.
+
+    Example:
+        >>> import workbench as wb
+        >>> from workbench.config import RiskConfig
+        >>> with wb.open().connect() as con:
+        ...     merge_communities(con, {"a": "cmp-1", "b": "cmp-2"}, RiskConfig.load())
+        {'a': 'cmp-1', 'b': 'cmp-2'}
+    """
+    import polars as pl
+
+    threshold = config.campaigns.merge_tie
+    if threshold <= 0 or len(set(member.values())) < 2:
+        return member
+    content = [k for g in config.link_groups.values() for k in g]
+    weights_table(con, "_kind_weight", "kind", config.link_weights)
+    frame = pl.DataFrame({"account_id": list(member), "community": list(member.values())},
+                         schema={"account_id": pl.String, "community": pl.String})
+    con.register("_merge_member", frame)
+    try:
+        rows = con.execute("""
+            with sizes as (
+                select community, count(*) as n from _merge_member group by community
+            ),
+            per_kind as (
+                select l.src, l.dst, l.kind, least(1.0, sum(l.weight)) as w
+                from account_links as l
+                join _merge_member as a on a.account_id = l.src
+                join _merge_member as b on b.account_id = l.dst
+                where a.community <> b.community and not list_contains($content, l.kind)
+                group by l.src, l.dst, l.kind
+            ),
+            control as (
+                -- a pair's weight from the control kinds alone; a pair too light to be an
+                -- edge on its own (a campus NAT's, say) ties nothing, however many there are
+                select p.src, p.dst, sum(p.w * coalesce(k.w, 0)) as w
+                from per_kind as p left join _kind_weight as k on k.kind = p.kind
+                group by p.src, p.dst
+                having sum(p.w * coalesce(k.w, 0)) >= $min_pair
+            ),
+            ties as (
+                select least(a.community, b.community) as c1,
+                       greatest(a.community, b.community) as c2, sum(c.w) as w
+                from control as c
+                join _merge_member as a on a.account_id = c.src
+                join _merge_member as b on b.account_id = c.dst
+                group by 1, 2
+            )
+            select t.c1, t.c2
+            from ties as t
+            join sizes as s1 on s1.community = t.c1
+            join sizes as s2 on s2.community = t.c2
+            where t.w >= $threshold * least(s1.n, s2.n)
+        """, {"content": content, "threshold": threshold,
+              "min_pair": config.campaigns.min_pair_weight}).fetchall()
+    finally:
+        con.unregister("_merge_member")
+    if not rows:
+        return member
+    parent = {c: c for c in set(member.values())}
+
+    def find(c: str) -> str:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for c1, c2 in rows:
+        parent[find(c1)] = find(c2)
+    groups: dict[str, list[str]] = {}
+    for account, c in member.items():
+        groups.setdefault(find(c), []).append(account)
+    return {a: campaign_id(min(accts)) for accts in groups.values() for a in accts}
+
+
+def write_membership(con: duckdb.DuckDBPyConnection, member: dict[str, str],
+                     pairs: pl.DataFrame) -> None:
+    """Temp tables `_member` (account_id, campaign_id) and `_pairs` (src, dst, weight)."""
+    import polars as pl
+
+    member_df = pl.DataFrame({"account_id": list(member), "campaign_id": list(member.values())},
+                             schema={"account_id": pl.String, "campaign_id": pl.String})
+    con.register("_member_df", member_df)
+    con.register("_pairs_df", pairs.select("src", "dst", "weight"))
+    con.execute("CREATE OR REPLACE TEMP TABLE _member AS SELECT * FROM _member_df")
+    con.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_df")
+    con.unregister("_member_df")
+    con.unregister("_pairs_df")
+
+
+def attach(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> int:
     """Attach weak communities and lone accounts to the larger campaign they are tied to.
 
     A unit (a community of `_member`, or an account in none) too weak to be a campaign (median
@@ -286,7 +444,8 @@ def attach(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
     `scoring.detector_hits`, and the `_member` and `_pairs` temp tables. Returns the number of
     accounts that moved.
     """
-    threshold = float(cfg["campaigns"].get("attach", 0.0))
+    camp = config.campaigns
+    threshold = camp.attach
     if threshold <= 0:
         return 0
     con.execute(f"""
@@ -340,9 +499,8 @@ def attach(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> int:
         join unit as u on u.unit_id = b.unit_id
         join ends as e on e.a = u.account_id
         join _member as m on m.account_id = e.b and m.campaign_id = b.campaign_id
-    """, {"threshold": threshold, "min_risk": float(cfg["campaigns"]["min_risk"]),
-          "kinds": [str(k) for k in cfg["campaigns"].get("attach_kinds", [])],
-          "share": float(cfg["campaigns"].get("attach_share", 0.5))})
+    """, {"threshold": threshold, "min_risk": camp.min_risk, "kinds": list(camp.attach_kinds),
+          "share": camp.attach_share})
     n = con.sql("select count(distinct account_id) from _attach_pairs").fetchall()[0][0]
     con.execute("DELETE FROM _member WHERE account_id IN (SELECT account_id FROM _attach_pairs)")
     con.execute("INSERT INTO _member SELECT DISTINCT account_id, campaign_id FROM _attach_pairs")

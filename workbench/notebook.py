@@ -38,9 +38,9 @@ def case_path(path: str | os.PathLike[str] | None = None) -> Path:
 
 def open_case(path: str | os.PathLike[str] | None = None) -> Case:
     """The case, opened read-only (a connection per query: a notebook never blocks a load)."""
-    import workbench as wb
+    from workbench.case import open as open_file
 
-    return wb.open(case_path(path), read_only=True)
+    return open_file(case_path(path), read_only=True)
 
 
 def out_dir(path: str | os.PathLike[str] | None = None,

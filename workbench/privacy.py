@@ -129,18 +129,16 @@ def redaction_key(case: Case, key: str | bytes | None = None) -> bytes:
     if case.path is None or not case.read_only:
         case.execute(query, k=KEY_META, v=new)
     else:
-        from workbench.case import _connect_file
+        import duckdb
 
+        # like a note, the key is a write a read-only case allows (a notebook opens it so)
         try:
-            con = _connect_file(case.path, read_only=False, timeout=case.lock_timeout)
-        except OSError as exc:
+            with case.connect(write=True, despite_read_only=True) as con:
+                con.execute(query, {"k": KEY_META, "v": new})
+        except (OSError, duckdb.IOException) as exc:
             msg = (f"Cannot store a redaction key in {str(case.path)!r} ({exc}); give one "
                    "with --redact-key.")
             raise CaseError(msg) from None
-        try:
-            con.execute(query, {"k": KEY_META, "v": new})
-        finally:
-            con.close()
     return bytes.fromhex(case.sql("select value from workbench_meta where key = $k",
                                   k=KEY_META)["value"][0])
 

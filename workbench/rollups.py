@@ -90,7 +90,7 @@ def fresh(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 def build_rollups(case: Case, *, force: bool = False) -> int:
     """Write `actor_requests` (skipped when already current) and return its row count.
 
-    Called at the end of `workbench.detectors.detect()`, after linking, because campaign
+    Called at the end of `workbench.pipeline.detect()`, after linking, because campaign
     membership comes from `leads`. Safe to call again: the table is rebuilt only when the
     requests, features or leads it was built from have changed, or when `force` is set.
 

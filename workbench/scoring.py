@@ -4,8 +4,9 @@ The rule (weights in `workbench/data/risk.toml`, documented in docs/evaluation.m
 
 1. Each finding of the latest run of each detector reaches accounts: an `account` finding its
    own account; an `org`, `api_key`, `ip_prefix` or `payment_fingerprint` finding every account
-   behind that entity, its score damped by `[entity_share]`. Per account and detector the
-   strongest finding counts.
+   behind that entity, its score damped by `[entity_share]`; a `cohort` finding the member
+   accounts its evidence lists under `members`. Per account and detector the strongest
+   finding counts.
 2. Base risk is a noisy-OR: `1 - prod(1 - w_d * s_d)`, with `w_d` the detector's weight from
    its declared level (`[detector_levels]`) unless `[detector_weights]` overrides it.
 3. A campaign's strength is the median base risk of its members; a community weaker than
@@ -15,20 +16,23 @@ The rule (weights in `workbench/data/risk.toml`, documented in docs/evaluation.m
 4. Gate: an account whose own noisy-OR over the `[gate] specific` detectors is below
    `min_specific`, and which is not tied (tie >= `min_tie`) to a campaign whose median noisy-OR
    over the specific and `coordination` detectors reaches `min_specific`, has its risk capped
-   at `cap` (below high): generic detectors alone never make a high lead.
+   at `cap` (below high): generic detectors alone never make a high lead. Coordination counts
+   only in a campaign of more than one organisation (one customer's fleet runs in lockstep).
 5. The level is the highest of `[levels]` the risk reaches.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from workbench.linking import temp_weights
+from workbench.config import LEAD_LEVELS, weights_table
 
 if TYPE_CHECKING:
     import duckdb
 
-LEVELS = ("low", "medium", "high", "critical")
+    from workbench.config import RiskConfig
+
+LEVELS = LEAD_LEVELS
 
 
 def level_sql(expr: str) -> str:
@@ -37,31 +41,35 @@ def level_sql(expr: str) -> str:
     return f"case {arms} else 'low' end"
 
 
-def level_params(cfg: dict[str, Any]) -> dict[str, float]:
+def level_params(config: RiskConfig) -> dict[str, float]:
     """The `$lvl_*` parameters of `level_sql`."""
-    return {f"lvl_{name}": float(cfg["levels"][name]) for name in LEVELS}
+    return {f"lvl_{name}": float(config.levels[name]) for name in LEVELS}
 
 
-def level_of(cfg: dict[str, Any], risk: float) -> str | None:
+def level_of(config: RiskConfig, risk: float) -> str | None:
     """The level a risk reaches, or None below `low`.
 
     Example:
-        >>> cfg = {"levels": {"critical": 0.9, "high": 0.7, "medium": 0.4, "low": 0.15}}
-        >>> level_of(cfg, 0.75), level_of(cfg, 0.1)
+        >>> from workbench.config import RiskConfig
+        >>> cfg = RiskConfig.load()
+        >>> level_of(cfg, cfg.levels["high"]), level_of(cfg, 0.0)
         ('high', None)
     """
     for name in reversed(LEVELS):
-        if risk >= float(cfg["levels"][name]):
+        if risk >= float(config.levels[name]):
             return name
     return None
 
 
-def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[str, int]:
+def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[str, int]:
     """Create temp tables `_hits` (account, detector: score, weight, contribution, evidence)
-    and `_base` (account: base risk) from the latest run of each detector."""
-    temp_weights(con, "_level_weight", "level", cfg["detector_levels"])
-    temp_weights(con, "_detector_weight", "detector", cfg.get("detector_weights", {}))
-    temp_weights(con, "_share", "entity_type", cfg["entity_share"])
+    and `_base` (account: base risk) from the latest run of each detector.
+
+    Returns the finding entity types that reach no account, with their counts.
+    """
+    weights_table(con, "_level_weight", "level", config.detector_levels)
+    weights_table(con, "_detector_weight", "detector", config.detector_weights)
+    weights_table(con, "_share", "entity_type", config.entity_share)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _hits AS
         with latest_run as (
@@ -90,6 +98,11 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
             join (select distinct account_id, ip_prefix from requests) as p
                 on p.ip_prefix = f.entity_id
             where f.entity_type = 'ip_prefix'
+            union all by name
+            -- a cohort finding reaches the members its evidence names as taking part
+            select m.account_id, f.* from latest as f,
+                unnest(json_extract_string(f.evidence, '$.members[*]')) as m(account_id)
+            where f.entity_type = 'cohort'
         ),
         weighted as (
             select
@@ -100,7 +113,8 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
             join _share as s on s.entity_type = m.entity_type
             left join _detector_weight as dw on dw.detector = m.detector
             left join _level_weight as lw on lw.level = m.level
-            where m.account_id is not null
+            -- a detector weighted 0 adds nothing and is no reason (cohort_consensus only ties)
+            where m.account_id is not null and coalesce(dw.w, lw.w, 0.5) > 0
         )
         select
             account_id, detector,
@@ -113,7 +127,6 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
         from weighted
         group by account_id, detector
     """)
-    specific = [str(d) for d in cfg.get("gate", {}).get("specific", [])]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _base AS
         select account_id,
@@ -124,8 +137,8 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
                        filter (where list_contains($specific, detector)
                                or list_contains($coordination, detector))) as group_spec
         from _hits group by account_id
-    """, {"specific": specific,
-          "coordination": [str(d) for d in cfg.get("gate", {}).get("coordination", [])]})
+    """, {"specific": list(config.gate.specific),
+          "coordination": list(config.gate.coordination)})
     unmapped = con.sql("""
         with latest_run as (
             select detector, arg_max(run_id, ran_at) as run_id from findings group by detector
@@ -138,19 +151,27 @@ def detector_hits(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> dict[s
     return {str(k): int(n) for k, n in unmapped}
 
 
-def write_leads(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
-    """Fill `leads` and `campaigns` from `_hits`, `_base`, `_member` and `_pairs` temp tables."""
-    camp = cfg["campaigns"]
-    gate = cfg["gate"]
+def write_leads(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> None:
+    """Replace `leads` and `campaigns` from the `_hits`, `_base`, `_member` and `_pairs` temp
+    tables (of `detector_hits` and `workbench.linking`)."""
+    camp = config.campaigns
+    gate = config.gate
+    con.execute("DELETE FROM leads")
+    con.execute("DELETE FROM campaigns")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _strength AS
+        -- coordination counts toward a campaign's specific strength only when the campaign
+        -- spans organisations: one customer's own fleet runs in lockstep by design
         select m.campaign_id, count(*) as n, median(coalesce(b.base, 0)) as strength,
-               quantile_cont(coalesce(b.group_spec, 0), $spec_q) as spec_strength
+               case when count(distinct coalesce(a.org_id, m.account_id)) > 1
+                    then quantile_cont(coalesce(b.group_spec, 0), $spec_q)
+                    else quantile_cont(coalesce(b.spec, 0), $spec_q) end as spec_strength
         from _member as m left join _base as b using (account_id)
+        left join accounts as a on a.account_id = m.account_id
         group by m.campaign_id
         having count(*) >= $min_accounts and median(coalesce(b.base, 0)) >= $min_risk
-    """, {"min_accounts": int(camp["min_accounts"]), "min_risk": float(camp["min_risk"]),
-          "spec_q": float(gate["campaign_quantile"])})
+    """, {"min_accounts": camp.min_accounts, "min_risk": camp.min_risk,
+          "spec_q": gate.campaign_quantile})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _tie AS
         with ends as (
@@ -164,7 +185,7 @@ def write_leads(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
         left join ends as e on e.account_id = m.account_id
             and e.peer in (select account_id from _member as p where p.campaign_id = m.campaign_id)
         group by m.account_id, m.campaign_id, s.strength, s.spec_strength
-    """, {"tie_full": float(camp["tie_full"])})
+    """, {"tie_full": camp.tie_full})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _risk AS
         with everyone as (
@@ -187,9 +208,8 @@ def write_leads(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
                          or (spec_strength >= $min_specific and coalesce(tie, 0) >= $min_tie)
                     then raw_risk else least(raw_risk, $cap) end as risk
         from raw
-    """, {"lift": float(camp["lift"]), "low": float(cfg["levels"]["low"]),
-          "min_specific": float(gate["min_specific"]), "min_tie": float(gate["min_tie"]),
-          "cap": float(gate["cap"])})
+    """, {"lift": camp.lift, "low": float(config.levels["low"]),
+          "min_specific": gate.min_specific, "min_tie": gate.min_tie, "cap": gate.cap})
     con.execute(f"""
         INSERT INTO leads
         with dets as (
@@ -223,12 +243,17 @@ def write_leads(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
         from _risk as r
         left join dets as d using (account_id)
         left join links as l using (account_id)
-    """, {"top_detectors": int(camp["top_detectors"]), "top_links": int(camp["top_links"]),
-          **level_params(cfg)})
-    _write_campaigns(con, cfg)
+    """, {"top_detectors": camp.top_detectors, "top_links": camp.top_links,
+          **level_params(config)})
+    _write_campaigns(con, config)
 
 
-def _write_campaigns(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
+#: Temp tables scoring and linking leave on the connection (dropped by the pipeline).
+TEMP_TABLES = ("_hits", "_base", "_member", "_pairs", "_strength", "_tie", "_risk",
+               "_kind_weight", "_kind_group", "_level_weight", "_detector_weight", "_share")
+
+
+def _write_campaigns(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> None:
     con.execute(f"""
         INSERT INTO campaigns
         with mem as (select account_id, campaign_id from leads where campaign_id is not null),
@@ -272,4 +297,4 @@ def _write_campaigns(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> Non
                         where d.campaign_id = k.campaign_id), 1, 3),
             k.risk, {level_sql('k.risk')}
         from risk as k left join basic as b using (campaign_id)
-    """, level_params(cfg))
+    """, level_params(config))

@@ -35,7 +35,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     import workbench as wb
-    from workbench.report import report
+    from workbench.handover.report import report
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--case", default="demo/case.duckdb", type=Path)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from workbench.cli import cli
-from workbench.scoring import LEVELS
+from workbench.config import LEAD_LEVELS as LEVELS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -66,7 +66,7 @@ def leads_cmd(db: Path, min_level: str | None, fmt: str, limit: int) -> None:
 
     import workbench as wb
 
-    df = with_evidence(wb.open(db, read_only=True).leads(min_level=min_level))
+    df = with_evidence(wb.leads(wb.open(db, read_only=True), min_level=min_level))
     if limit:
         df = df.head(limit)
     if fmt == "table":
@@ -103,7 +103,7 @@ def campaigns_cmd(db: Path, fmt: str, limit: int) -> None:
     """Campaigns found by linking accounts, riskiest first."""
     import workbench as wb
 
-    df = wb.open(db, read_only=True).campaigns()
+    df = wb.campaigns(wb.open(db, read_only=True))
     _echo(_render(df.head(limit) if limit else df, fmt))
 
 
@@ -116,9 +116,9 @@ def campaigns_cmd(db: Path, fmt: str, limit: int) -> None:
 def evaluate_cmd(db: Path, truth: Path, json_out: Path | None) -> None:
     """Precision, recall and campaign recovery of the case's leads against ground truth."""
     import workbench as wb
-    from workbench.evaluate import format_report
+    from workbench.evaluate import evaluate, format_report
 
-    result = wb.open(db, read_only=True).evaluate(truth)
+    result = evaluate(wb.open(db, read_only=True), truth)
     click.echo(format_report(result))
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -50,7 +50,7 @@ def load_cmd(paths: tuple[Path, ...], db: Path, accounts: Path | None, releases:
             msg = f"Input {str(p)!r} does not exist. Check the path."
             raise LoadError(msg)
     case = wb.open(db)
-    report = case.load(list(paths), format=fmt, accounts=accounts, releases=releases,
+    report = wb.load(case, list(paths), format=fmt, accounts=accounts, releases=releases,
                        progress=not quiet)
     click.echo(str(report))
 
@@ -76,7 +76,9 @@ def info_cmd(db: Path) -> None:
 
 def print_info(case: Any) -> None:
     """Print a case's summary: tables, row counts, time span, quarantine by reason."""
-    data = case.info()
+    from workbench.loaders import info
+
+    data = info(case)
     click.echo(f"case: {data['path']}")
     click.echo(f"requests: {data['first_request']} .. {data['last_request']}")
     click.echo(f"load batches: {data['load_batches']} ({data['files_loaded']} files)")

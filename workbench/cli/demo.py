@@ -28,7 +28,7 @@ DEMO_WORLD = {"accounts": 1500, "days": 14, "seed": 7}
 def demo(directory: str, accounts: int, days: int, seed: int, evasive: bool) -> None:
     """Simulate a provider world, load it, detect, and show campaigns and leads."""
     import workbench as wb
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     root = Path(directory)
     world, case_path = root / "world", root / "case.duckdb"
@@ -43,11 +43,11 @@ def demo(directory: str, accounts: int, days: int, seed: int, evasive: bool) -> 
         stale.unlink(missing_ok=True)
     click.echo(f"2/4 loading into {case_path}")
     case = wb.open(case_path)
-    case.load(sorted((world / "logs").glob("*.jsonl.gz")), accounts=world / "accounts.csv",
+    wb.load(case, sorted((world / "logs").glob("*.jsonl.gz")), accounts=world / "accounts.csv",
               releases=world / "releases.csv", progress=True)
 
     click.echo("3/4 computing text features, running detectors, linking accounts")
-    case.detect()
+    wb.detect(case)
 
     click.echo(f"4/4 done in {time.perf_counter() - t0:.0f}s\n")
     from workbench.cli.case import print_info
@@ -55,11 +55,11 @@ def demo(directory: str, accounts: int, days: int, seed: int, evasive: bool) -> 
     print_info(case)
     import polars as pl
 
-    camps = case.campaigns()
+    camps = wb.campaigns(case)
     _show("Campaigns", camps.select(
         "campaign_id", "accounts", "requests", pl.col("risk").round(3), "level",
         pl.col("top_detectors").list.head(3).list.join(", ")).head(10))
-    _show("Top leads", case.leads(min_level="high").select(
+    _show("Top leads", wb.leads(case, min_level="high").select(
         "account_id", "campaign_id", "risk", "level").head(10))
     click.echo(
         "\nNext:\n"

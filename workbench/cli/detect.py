@@ -74,7 +74,7 @@ def detect_cmd(db: Path, only: tuple[str, ...], param: tuple[str, ...], engine: 
     if not db.exists():
         msg = f"Case file {str(db)!r} does not exist. Create it with `workbench load`."
         raise CaseError(msg)
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     if engine == "spark":
         from workbench.spark import parse_conf
 
@@ -83,7 +83,7 @@ def detect_cmd(db: Path, only: tuple[str, ...], param: tuple[str, ...], engine: 
     elif spark_master or spark_conf or parquet:
         msg = "--spark-master, --spark-conf and --parquet apply only with --engine spark."
         raise CaseError(msg)
-    report = wb.open(db).detect(only=list(only) or None, params=params or None, engine=engine,
+    report = wb.detect(wb.open(db), only=list(only) or None, params=params or None, engine=engine,
                                 link=not no_link, progress=not quiet, **options)
     click.echo(repr(report))
     for note in getattr(report, "notes", []):

@@ -37,10 +37,9 @@ def report_cmd(db: Path, campaign: str, out: Path, fmt: str, redact: bool,
                redact_key: str | None) -> None:
     """Write the evidence report of one campaign (readable by you only: mode 0600)."""
     import workbench as wb
-    from workbench.report import report
 
     case = wb.open(db, read_only=True)
-    report(case, campaign, out=out, format=fmt, redact=_redact(redact, redact_key))
+    wb.report(case, campaign, out=out, format=fmt, redact=_redact(redact, redact_key))
     click.echo(f"Wrote {out} ({fmt}).")
 
 
@@ -58,11 +57,10 @@ def indicators_cmd(db: Path, campaign: str, fmt: str, out: Path | None, redact: 
                    redact_key: str | None) -> None:
     """Export the indicators of one campaign: accounts, orgs, keys, payment, IPs, agents."""
     import workbench as wb
-    from workbench.indicators import indicators
     from workbench.privacy import write_private
 
     case = wb.open(db, read_only=True)
-    text = indicators(case, campaign, format=fmt, redact=_redact(redact, redact_key))
+    text = wb.indicators(case, campaign, format=fmt, redact=_redact(redact, redact_key))
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:

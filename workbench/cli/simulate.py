@@ -26,7 +26,7 @@ from workbench.cli import cli
 def simulate_cmd(out: Path, accounts: int, days: int, seed: int, requests: int | None,
                  start: str, evasive: bool, metadata_only: bool) -> None:
     """Simulate an LLM API provider's logs with planted distillation campaigns and truth."""
-    from workbench.simulate import simulate
+    from workbench.simulator import simulate
 
     t0 = time.perf_counter()
     s = simulate(out, accounts=accounts, days=days, seed=seed, requests=requests,

@@ -244,7 +244,7 @@ def load(case: Case, paths: Any, *, format: str | None = None,
 
     Example:
         >>> import workbench as wb
-        >>> wb.open().load([], progress=False).read
+        >>> load(wb.open(), [], progress=False).read
         0
     """
     if format is not None:
@@ -275,7 +275,7 @@ def info(case: Case) -> dict[str, Any]:
 
     Example:
         >>> import workbench as wb
-        >>> wb.open().info()["tables"]["requests"]
+        >>> info(wb.open())["tables"]["requests"]
         0
     """
     with case.connect() as con:

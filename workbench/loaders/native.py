@@ -110,7 +110,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = No
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
         >>> _ = p.write_text(json.dumps({"request_id": "r1", "timestamp": 1767225600,
         ...     "account_id": "a1", "model": "m"}) + "\\n")
-        >>> wb.open().load([p], progress=False).loaded
+        >>> wb.load(wb.open(), [p], progress=False).loaded
         1
     """
     yield from staged_lines(con, path, stage_sql(lines_env(ENVELOPE)), on_progress)

@@ -259,7 +259,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = No
         >>> doc = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.json"
         >>> _ = p.write_text(json.dumps(doc) + "\\n")
-        >>> wb.open().load([p], progress=False).loaded
+        >>> wb.load(wb.open(), [p], progress=False).loaded
         1
     """
     for m in MACROS:

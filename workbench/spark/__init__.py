@@ -1,19 +1,19 @@
 """The same detectors and linking on Apache Spark, for cases that outgrow one machine.
 
-`detect(case, engine="spark")` (via `workbench.detectors.detect`) runs the catalogue where the
-data lives:
+`SparkEngine` is the second engine behind `workbench.pipeline`'s `Engine` interface;
+`wb.detect(case, engine="spark")` runs the catalogue where the data lives:
 
 1. reads the canonical tables as Parquet, hive-partitioned by day (`workbench.export`);
 2. computes the text features on Spark with the very function the DuckDB path uses,
-   `workbench.features.feature_batch`, through `mapInArrow`;
+   `workbench.features.feature_batch`, through `mapInArrow`, and copies them into the case;
 3. runs every portable detector from its `queries/` file, transpiled by sqlglot from DuckDB to
    Spark SQL, values bound as named parameter markers (`:name`, `spark.sql(q, args=…)`);
    a detector marked `portable: false` is recorded as skipped with its reason;
-4. builds the account graph's edges on Spark from `workbench/sql/links/*.sql`;
-5. on the driver, cuts the edge list into communities and scores leads with the same code as
-   the DuckDB path (`workbench.linking`, `workbench.scoring`), over DuckDB views of the same
-   Parquet; then writes `findings`, `account_links`, `leads`, `campaigns` and
-   `detector_runs` as Parquet and attaches them to the local case.
+4. builds the account graph's edges on Spark from `workbench/sql/links/*.sql`.
+
+Each result is written as Parquet under `out` and read into the local case; the pipeline then
+cuts the edges into communities and scores leads on the case with the code the DuckDB engine
+uses (`workbench.linking`, `workbench.scoring`), so both engines give the same campaigns.
 
 The master is `local[*]` by default; any Spark master URL, or Spark Connect (`sc://host`).
 """
@@ -26,22 +26,23 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.catalogue import HIGH_SCORE, MID_SCORE, level_steps
 from workbench.errors import MissingDependencyError, ParameterError
 from workbench.schema import TABLES
+from workbench.spark.parquet import insert_from_parquet, replace_from_parquet, write_arrow
 from workbench.spark.transpile import to_spark
 
 if TYPE_CHECKING:
+    import duckdb
     from pyspark.sql import DataFrame, SparkSession
 
     from workbench.case import Case
-    from workbench.detectors import DetectReport
+    from workbench.config import RiskConfig
 
-__all__ = ["detect", "session", "to_spark"]
+__all__ = ["SparkEngine", "session", "to_spark"]
 
 INSTALL = ("pip install 'pyspark>=4.0' 'pandas>=2.2,<3' (or `pip install -e '.[dev]'`), and a "
            "Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)")
@@ -189,125 +190,136 @@ def _finding_frame(spark: SparkSession, sql: str, bound: dict[str, Any],
         df["first_seen"].cast("timestamp"), df["last_seen"].cast("timestamp"))
 
 
-def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
-           params: dict[str, dict[str, Any]] | None = None, link: bool = True,
-           progress: bool = False, spark_master: str | None = None,
-           spark_conf: dict[str, str] | None = None, parquet: str | os.PathLike[str] | None = None,
-           out: str | os.PathLike[str] | None = None, spark: SparkSession | None = None,
-           cache: bool = True) -> DetectReport:
-    """Run the catalogue on Spark and attach its results to `case`; see the module docstring.
+class SparkEngine:
+    """The Spark engine behind `workbench.pipeline`'s `Engine` interface.
+
+    Features, detectors and edges run on the cluster over the case as Parquet; what they
+    produce (features, staged findings, edges) is written as Parquet under `out` and read into
+    the local case, where scoring runs as for the DuckDB engine.
 
     Args:
-        case: The local case that receives findings, links, leads and campaigns.
-        only, params, link, progress: As for `workbench.detectors.detect`.
         spark_master: Master URL; default `$WORKBENCH_SPARK_MASTER` or `local[*]`.
         spark_conf: Spark settings passed through (they override the workbench's defaults).
         parquet: The case as Parquet (hive-partitioned by day). Default: the folder the case was
             opened over (`open_parquet`), else a temporary export of the case.
-        out: Where Spark writes the results as Parquet (kept); default a temporary folder.
+        out: Where Spark writes its results as Parquet (kept); default a temporary folder.
         spark: An existing session to use instead of starting one.
         cache: Keep requests and features cached on the executors across detectors.
-
-    Returns:
-        The same `DetectReport` as the DuckDB engine, with per-phase timings in `notes`.
     """
-    from workbench.detectors import DetectReport, _plan
-    from workbench.export import attach_results, export_parquet, parquet_source
 
-    plan = _plan(only, params)  # unknown names and bad params fail before Spark starts
-    notes: list[str] = []
-    tmp = Path(tempfile.mkdtemp(prefix="workbench-spark-"))
-    try:
-        source = parquet or parquet_source(case)
+    name = "spark"
+
+    def __init__(self, *, spark_master: str | None = None,
+                 spark_conf: dict[str, str] | None = None,
+                 parquet: str | os.PathLike[str] | None = None,
+                 out: str | os.PathLike[str] | None = None, spark: SparkSession | None = None,
+                 cache: bool = True) -> None:
+        self.master = spark_master or os.environ.get("WORKBENCH_SPARK_MASTER", "local[*]")
+        self.conf = spark_conf
+        self.parquet = parquet
+        self.out = Path(out) if out else None
+        self.spark = spark
+        self.cache = cache
+        self.notes: list[str] = []
+        self._tmp: Path | None = None
+        self.results = Path()
+
+    def __enter__(self) -> SparkEngine:
+        self._tmp = Path(tempfile.mkdtemp(prefix="workbench-spark-"))
+        self.results = self.out or self._tmp / "results"
+        if self.results.exists():
+            shutil.rmtree(self.results)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _session(self) -> SparkSession:
+        if self.spark is None:
+            self.spark = session(self.master, self.conf)
+        return self.spark
+
+    def features(self, case: Case) -> int:
+        """Register the case's tables on Spark, compute features there, copy them into the case."""
+        from workbench.export import export_parquet, parquet_source
+
+        assert self._tmp is not None, "use the engine as a context manager"
+        source = self.parquet or parquet_source(case)
         if source is None:
             t0 = time.perf_counter()
-            source = tmp / "case"
+            source = self._tmp / "case"
             export_parquet(case, source, tables=[t for t in (*INPUT_TABLES, "request_content")
                                                  if case.count(t) > 0 or t == "requests"])
-            notes.append(f"exported the case to Parquet in {time.perf_counter() - t0:.1f}s")
-        results = Path(out) if out else tmp / "results"
-        if results.exists():
-            shutil.rmtree(results)
-        master = spark_master or os.environ.get("WORKBENCH_SPARK_MASTER", "local[*]")
-        spark = spark or session(master, spark_conf)
-        runs = _run_on_spark(spark, source, results, plan, link, progress, notes, cache)
-        attach_results(case, results)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    n = int(runs["rows"].sum()) if len(runs) else 0
-    return DetectReport(str(runs["run_id"][0]) if len(runs) else "", runs, n, link, notes)
+            self.notes.append(f"exported the case to Parquet in {time.perf_counter() - t0:.1f}s")
+        spark = self._session()
+        t0 = time.perf_counter()
+        frames = read_case(spark, source)
+        if self.cache:
+            # Every detector reads requests and features: keep them in executor memory
+            # (spilling to disk past it) instead of decoding the Parquet once per detector.
+            frames["requests"].cache().createOrReplaceTempView("requests")
+        folder = self.results / "features"
+        features_frame(frames["requests"]).write.mode("overwrite").parquet(str(folder))
+        written = spark.read.parquet(str(folder))
+        (written.cache() if self.cache else written).createOrReplaceTempView("features")
+        self.notes.append(f"features on Spark in {time.perf_counter() - t0:.1f}s")
+        with case.connect(write=True) as con:
+            n = replace_from_parquet(con, "features", str(folder / "*.parquet"),
+                                     unsigned=("simhash",))
+        return n
 
+    def detect(self, con: duckdb.DuckDBPyConnection, plan: list[Any], run: Any,
+               progress: bool) -> Any:
+        """Run every portable detector on Spark; stage its findings on `con`."""
+        from workbench.detectors import STAGE, create_stage, run_row, runs_frame, stage_one
 
-def _run_on_spark(spark: SparkSession, source: str | os.PathLike[str], results: Path,
-                  plan: list[Any], link: bool, progress: bool, notes: list[str],
-                  cache: bool = True) -> Any:
-    import polars as pl
+        spark = self._session()
+        counts = _table_counts(spark)
+        create_stage(con)
+        rows = []
+        for det, bound in plan:
+            t1 = time.perf_counter()
+            if "distribution" in det.requires:
+                # reads distribution_tests, which the pipeline computes on the case itself
+                status, message, n = stage_one(con, det, bound, run)
+                rows.append(run_row(run, det, bound, status, message, n, t1, progress))
+                continue
+            status, message, n = _precheck(det, counts)
+            if status == "":
+                l0, l1, l2 = level_steps(det.level)
+                meta = {"run_id": run.id, "detector": det.name, "detector_id": det.id,
+                        "version": det.version, "params": json.dumps(bound),
+                        "ran_at": run.at.replace(tzinfo=None), "high": HIGH_SCORE,
+                        "mid": MID_SCORE, "l0": l0, "l1": l1, "l2": l2}
+                try:
+                    # Findings are small (one row per entity): one job brings them to the driver.
+                    table = _finding_frame(spark, to_spark(det.sql), check_params(bound),
+                                           meta).toArrow()
+                    path = self.results / "findings" / f"{det.name}.parquet"
+                    write_arrow(table, path)
+                    insert_from_parquet(con, "findings", str(path), into=STAGE)
+                    status, message, n = "ok", "", table.num_rows
+                except Exception as exc:  # noqa: BLE001 - one failing detector must not stop the rest
+                    status, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
+            rows.append(run_row(run, det, bound, status, message, n, t1, progress))
+        runs = runs_frame(rows)
+        (self.results / "detector_runs").mkdir(parents=True, exist_ok=True)
+        runs.write_parquet(self.results / "detector_runs" / f"{run.id}.parquet")
+        return runs
 
-    from workbench.catalogue import LEVELS
-    from workbench.detectors import HIGH_SCORE, MID_SCORE
+    def links(self, con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[str, int]:
+        """Build the edges on Spark; replace `account_links` with them through `con`."""
+        from workbench.spark.link import link_on_spark
 
-    t0 = time.perf_counter()
-    frames = read_case(spark, source)
-    if cache:
-        # Every detector reads requests and features: keep them in executor memory (spilling
-        # to disk past it) instead of decoding the Parquet once per detector.
-        frames["requests"].cache().createOrReplaceTempView("requests")
-    feats = features_frame(frames["requests"])
-    feats.write.mode("overwrite").parquet(str(results / "features"))
-    written = spark.read.parquet(str(results / "features"))
-    (written.cache() if cache else written).createOrReplaceTempView("features")
-    notes.append(f"features on Spark in {time.perf_counter() - t0:.1f}s")
-    counts = _table_counts(spark)
-    run_id = uuid.uuid4().hex[:16]
-    ran_at = datetime.now(UTC)
-    rows = []
-    for det, bound in plan:
-        t1 = time.perf_counter()
-        status, message, n = _precheck(det, counts)
-        if status == "":
-            lv = LEVELS.index(det.level)
-            meta = {"run_id": run_id, "detector": det.name, "detector_id": det.id,
-                    "version": det.version, "params": json.dumps(bound),
-                    "ran_at": ran_at.replace(tzinfo=None), "high": HIGH_SCORE, "mid": MID_SCORE,
-                    "l0": det.level, "l1": LEVELS[max(lv - 1, 0)], "l2": LEVELS[max(lv - 2, 0)]}
-            try:
-                # Findings are small (one row per entity): one job brings them to the driver.
-                table = _finding_frame(spark, to_spark(det.sql), check_params(bound),
-                                       meta).toArrow()
-                write_arrow(table, results / "findings" / f"{det.name}.parquet")
-                status, message, n = "ok", "", table.num_rows
-            except Exception as exc:  # noqa: BLE001 - one failing detector must not stop the rest
-                status, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
-        ms = (time.perf_counter() - t1) * 1000
-        rows.append({"run_id": run_id, "detector": det.name, "detector_id": det.id,
-                     "version": det.version, "params": json.dumps(bound), "status": status,
-                     "message": message, "rows": n, "elapsed_ms": ms, "ran_at": ran_at})
-        if progress:
-            print(f"{det.name:<28} {status:<10} {n:>7} rows {ms:>9.0f} ms {message}",
-                  file=sys.stderr)
-    runs = pl.DataFrame(rows, schema_overrides={"rows": pl.Int64, "elapsed_ms": pl.Float64,
-                                                "ran_at": pl.Datetime("us", "UTC")})
-    (results / "detector_runs").mkdir(parents=True, exist_ok=True)
-    runs.write_parquet(results / "detector_runs" / f"{run_id}.parquet")
-    if link:
-        from workbench.spark.link import link_on_spark, score_on_driver
-
-        t2 = time.perf_counter()
-        counts_by_kind = link_on_spark(spark, results)
-        notes.append(f"edges on Spark in {time.perf_counter() - t2:.1f}s: {counts_by_kind}")
-        t3 = time.perf_counter()
-        summary = score_on_driver(source, results)
-        notes.append(f"communities and scores on the driver in {time.perf_counter() - t3:.1f}s: "
-                     f"{summary['campaigns']} campaigns")
-    return runs
-
-
-def write_arrow(table: Any, path: Path) -> None:
-    """Write an Arrow table to one Parquet file, creating its folder."""
-    import pyarrow.parquet as pq
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
+        t0 = time.perf_counter()
+        counts = link_on_spark(self._session(), self.results, config)
+        self.notes.append(f"edges on Spark in {time.perf_counter() - t0:.1f}s: {counts}")
+        con.execute("DELETE FROM account_links")
+        glob = str(self.results / "account_links" / "*.parquet")
+        if counts:
+            insert_from_parquet(con, "account_links", glob)
+        return counts
 
 
 def _table_counts(spark: SparkSession) -> dict[str, int]:

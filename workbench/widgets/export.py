@@ -45,6 +45,8 @@ def export(frame: pl.DataFrame | None, case: Case, state: InvestigationState,
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(path)
         path.chmod(0o600)
+    case.audit("export_window", out=str(path), format=fmt, rows=frame.height,
+               entity_type=state.entity_type)
     return path
 
 

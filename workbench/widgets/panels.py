@@ -25,7 +25,7 @@ Opener = Callable[[str, str], Any]
 LINK_COLOURS = {"payment": "#d62728", "ip_prefix_hour": "#1f77b4", "sync_activity": "#2ca02c",
                 "sync_shape": "#98df8a", "lockstep_template": "#ff7f0e",
                 "near_duplicate": "#ffbb78", "system_prompt": "#9467bd",
-                "signup_burst": "#8c564b"}
+                "signup_burst": "#8c564b", "tool_schema": "#17becf", "cohort": "#e377c2"}
 LEVEL_COLOURS = {"critical": "#7f0000", "high": "#d62728", "medium": "#ff9896", "low": "#c7c7c7"}
 MAX_GRAPH_EDGES = 3000
 

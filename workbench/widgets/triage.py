@@ -43,6 +43,14 @@ coalesce(array_length(list_filter(json_extract_string(l.reasons, '$.detectors[*]
                                   lambda d: list_contains($specific, d))), 0)"""
 _CONTRIB = "coalesce(list_sum(json_extract(l.reasons, '$.detectors[*].contribution')::DOUBLE[]), 0)"
 
+# The accounts a detector reached: its account findings, and the members taking part in its
+# cohort findings.
+_REACHED = """(
+    select entity_id from findings where entity_type = 'account' and detector = $detector
+    union all
+    select unnest(json_extract_string(evidence, '$.members[*]')) from findings
+    where entity_type = 'cohort' and detector = $detector)"""
+
 _CAMPAIGNS = f"""
 with ev as (
     select l.campaign_id, sum({_EVIDENCE})::BIGINT as specific,
@@ -55,9 +63,8 @@ select campaign_id, level, risk, accounts, coalesce(ev.specific, 0) as specific,
 from campaigns left join ev using (campaign_id)
 where ($level::VARCHAR is null or level = $level)
   and ($detector::VARCHAR is null or list_contains(top_detectors, $detector)
-       or campaign_id in (select l.campaign_id from leads l join findings f
-                          on f.entity_type = 'account' and f.entity_id = l.account_id
-                          where f.detector = $detector))
+       or campaign_id in (select l.campaign_id from leads l
+                          where l.account_id in {_REACHED}))
   and ($capability::VARCHAR is null or list_contains(capabilities, $capability))
   and ($access_path::VARCHAR is null or list_contains(access_paths, $access_path))
   and ($q::VARCHAR is null or contains(lower(campaign_id), lower($q))
@@ -70,8 +77,7 @@ select l.account_id, l.campaign_id, l.level, l.risk, ({_EVIDENCE})::BIGINT as sp
        round({_CONTRIB}, 3) as evidence, l.reasons::VARCHAR as reasons
 from leads l
 where ($level::VARCHAR is null or l.level = $level)
-  and ($detector::VARCHAR is null or l.account_id in (
-       select entity_id from findings where entity_type = 'account' and detector = $detector))
+  and ($detector::VARCHAR is null or l.account_id in {_REACHED})
   and ($capability::VARCHAR is null or l.campaign_id in (
        select campaign_id from campaigns where list_contains(capabilities, $capability)))
   and ($access_path::VARCHAR is null or l.account_id in (

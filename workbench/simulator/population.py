@@ -1,8 +1,11 @@
 """Who the accounts are: identity, sign-up, payment, network and habits of each archetype.
 
-`make(archetype, n, ...)` returns n actors. Legitimate look-alikes deliberately share some
-campaign traits (cloud addresses, shared payment methods, fixed templates, bursts, new
-accounts from one domain) so that no single signal separates them.
+`build_world` decides everything that spans days up front (accounts, their sizes, rates,
+lifetimes, ban waves and replacements, the model release), so each day of logs can then be
+generated on its own from the world and the seed. `make(archetype, n, ...)` returns n actors.
+Legitimate look-alikes deliberately share some campaign traits (cloud addresses, shared payment
+methods, fixed templates, bursts, new accounts from one domain) so that no single signal
+separates them.
 """
 
 from __future__ import annotations
@@ -10,22 +13,32 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from workbench.simulate import text
-from workbench.simulate.world import (
+from workbench.errors import ParameterError
+from workbench.simulator import text
+from workbench.simulator.world import (
+    CAMPAIGNS,
     CLOUDS,
     DAY,
     FREE_MAIL,
     HYDRA_WAVE_SHARE,
     LANG_OF,
+    LEGIT,
+    REQUESTS_PER_ACCOUNT_DAY,
     RESELLERS,
     THROWAWAY,
     Actor,
     World,
+    day_factor,
     group_ips,
+    hydra_waves,
+    minimum_accounts,
     new_id,
     office_ips,
     pick_country,
+    replacements,
+    sizes_of,
 )
 
 UNIVERSITIES = ("northfield.edu", "lakeshore-univ.edu", "tu-weststadt.de", "ku-minato.ac.jp",
@@ -370,3 +383,53 @@ def make(arch: str, n: int, rng: random.Random, world: World, waves: list[float]
     if arch.removesuffix("_evasive") == "hydra_network":
         return hydra(rng, n, world, arch, waves)
     return campaigns(rng, n, world, arch)
+
+
+def build_world(accounts: int, days: int, seed: int, requests: int | None, evasive: bool,
+                start: str, metadata_only: bool) -> World:
+    """Decide every account, its archetype, lifetime and daily rate."""
+    least = minimum_accounts(evasive, days)
+    if accounts < least:
+        msg = (f"accounts={accounts} is too small: a world needs at least {least} accounts to "
+               f"hold every archetype{' and its evasive variant' if evasive else ''}. "
+               f"Use --accounts {least} or more.")
+        raise ParameterError(msg)
+    if days < 1:
+        msg = f"days={days} is not allowed: a world spans at least 1 day. Use --days 1 or more."
+        raise ParameterError(msg)
+    if requests is not None and requests < 1:
+        msg = f"requests={requests} is not allowed: give a positive number or leave it out."
+        raise ParameterError(msg)
+    try:
+        t0 = datetime.fromisoformat(start).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        msg = f"start={start!r} is not a date: give it as YYYY-MM-DD, e.g. 2026-01-05."
+        raise ParameterError(msg) from None
+    rng = random.Random(f"world:{seed}")
+    sizes, volume = sizes_of(accounts, evasive)
+    release = (days // 2) * DAY + 16 * 3600 if days >= 2 else 12 * 3600
+    waves = hydra_waves(days)
+    n_repl = sum(replacements(sizes[h], days) for h in ("hydra_network",
+                                                           "hydra_network_evasive") if h in sizes)
+    sizes["individual_dev"] = accounts - sum(sizes.values()) - n_repl
+    world = World(seed, t0, days, [], float(release), metadata_only)
+    for name in [c[0] for c in LEGIT] + [c[0] for c in CAMPAIGNS]:
+        for arch in (name, f"{name}_evasive"):
+            if arch in sizes:
+                actors = make(arch, sizes[arch], rng, world, waves)
+                world.groups[arch] = actors
+                world.actors.extend(actors)
+    for i, actor in enumerate(world.actors):
+        actor.idx = i
+    for actors in world.groups.values():
+        for pos, actor in enumerate(actors):
+            actor.extra["pos"] = pos
+    total = requests if requests is not None else accounts * days * REQUESTS_PER_ACCOUNT_DAY
+    for arch, actors in world.groups.items():
+        days_active = [sum(day_factor(world, a, d) * max(0.0, min(a.active_to, (d + 1) * DAY)
+                                                         - max(a.active_from, d * DAY)) / DAY
+                           for d in range(days)) for a in actors]
+        denom = sum(a.weight * d for a, d in zip(actors, days_active, strict=True)) or 1.0
+        for a in actors:
+            a.rate = volume[arch] * total * a.weight / denom
+    return world

@@ -14,10 +14,10 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import workbench
+from workbench._version import __version__
 from workbench.errors import unknown
-from workbench.indicators import check_campaign, indicators
-from workbench.report_data import gather
+from workbench.handover.data import gather
+from workbench.handover.indicators import check_campaign, indicators
 from workbench.safe import escape, html_block, markdown
 
 if TYPE_CHECKING:
@@ -98,6 +98,8 @@ def report(case: Case, campaign: str, out: str | os.PathLike[str] | None = None,
         from workbench.privacy import write_private
 
         write_private(out, text)
+    case.audit("report", campaign=campaign, format=format, redacted=redact is not False,
+               out=None if out is None else str(out))
     return text
 
 
@@ -194,7 +196,7 @@ def _summary_items(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("Data span of the case", f"{_fmt(span['first'])} to {_fmt(span['last'])}, "
                                   f"{_fmt(span['requests'])} requests"),
         ("Case", d["case_path"]), ("Generated", _fmt(d["generated_at"])),
-        ("Workbench", workbench.__version__),
+        ("Workbench", __version__),
     ]
 
 
@@ -320,6 +322,13 @@ def _grouped(block: pl.DataFrame) -> list[tuple[str, list[str], list[int]]]:
     return [(t, vals, reqs) for t, (vals, reqs) in out.items()]
 
 
+def _in_words(det: dict[str, Any]) -> str:
+    """The strongest finding of one detector as a sentence (its evidence already scrubbed)."""
+    from workbench.evidence import detector_sentence
+
+    return detector_sentence(det["detector"], det["evidence"], det["max_score"])
+
+
 def _html_reasons(d: dict[str, Any]) -> str:
     from workbench.evidence import lead_sentences
 
@@ -365,6 +374,7 @@ def _html(d: dict[str, Any]) -> str:
                   f"max score {det['max_score']:.2f}, {escape(_fmt(det['first_seen']))} to "
                   f"{escape(_fmt(det['last_seen']))}. Id {escape(det['detector_id'])}, "
                   f"version {escape(det['version'])}, run {escape(det['run_id'])}.</p>",
+                  f"<p>{escape(_in_words(det), 1500)}</p>",
                   "<p>Parameters:</p>", html_block(_pretty(det["params"]), 1000),
                   f"<p>Evidence of the strongest finding ({escape(det['top_entity'])}):</p>",
                   html_block(_pretty(det["evidence"]), 1500)]
@@ -454,6 +464,7 @@ def _markdown(d: dict[str, Any]) -> str:
                 f"score {det['max_score']:.2f}, {_fmt(det['first_seen'])} to "
                 f"{_fmt(det['last_seen'])}. Id {markdown(det['detector_id'])}, version "
                 f"{markdown(det['version'])}, run {markdown(det['run_id'])}.", "",
+                f"- In words: {markdown(_in_words(det), 1500)}",
                 f"- Parameters: {markdown(_pretty(det['params']), 1000)}",
                 f"- Evidence of the strongest finding ({markdown(det['top_entity'])}): "
                 f"{markdown(_pretty(det['evidence']), 1500)}", ""]

@@ -7,14 +7,61 @@ of templating and vary their parameters.
 
 from __future__ import annotations
 
+import math
 import random
+from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.simulate import text
-from workbench.simulate.behave import Req, _model, _params
-from workbench.simulate.world import DAY, Actor, World
+from workbench.simulator import text
+from workbench.simulator.world import DAY, NEW_MODEL, Actor, World
 
 State = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Req:
+    """One request before rendering."""
+
+    ms: int  # milliseconds since the day's start
+    prompt: str
+    kind: str = "plain"
+    fam: str = "chat"
+    model: str = "lumen-2"
+    history: list[str] = field(default_factory=list)  # earlier user/assistant texts
+    system: str | None = None
+    max_tokens: int = 1024
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stream: bool = False
+    thinking: int = 0
+    tools: str | None = None
+    tool_call: bool = False
+    end_user: str | None = None
+    logit_bias: dict[str, int] | None = None
+    top_logprobs: int | None = None
+    lang: str = "en"
+    extra_tool: str | None = None
+
+
+def choose_model(world: World, actor: Actor, t: float, rng: random.Random) -> str:
+    """The model of one request: the new model after the actor adopts it, else its usual ones."""
+    ex = actor.extra
+    if t >= ex.get("adopt", math.inf) and rng.random() < ex.get("new_share", 0.5):
+        return NEW_MODEL
+    models = ex["models"]
+    return models[0] if len(models) == 1 or rng.random() < 0.8 else rng.choice(models)
+
+
+def vary_params(rng: random.Random, r: Req) -> None:
+    """Vary the parameters the way real clients set them."""
+    r.max_tokens = rng.choice((256, 512, 1024, 1024, 2048, 4096, 4096, 8192, 1000, 16000))
+    r.temperature = rng.choice((None, None, 0.0, 0.2, 0.7, 0.7, 1.0))
+    if rng.random() < 0.08:
+        r.top_p = rng.choice((0.9, 0.95, 1.0))
+    if rng.random() < 0.03:
+        r.top_k = rng.choice((40, 50))
+    r.stream = rng.random() < 0.5
 
 
 def _followup(rng: random.Random) -> str:
@@ -47,9 +94,9 @@ class Maker:
             p = _followup(rng)
         else:
             p = text.prompt(rng, s["fam"], s["lang"])
-        r = Req(0, p, fam=s["fam"], model=_model(world, actor, t, rng), lang=s["lang"],
+        r = Req(0, p, fam=s["fam"], model=choose_model(world, actor, t, rng), lang=s["lang"],
                 end_user=s["user"], system=actor.extra.get("system"))
-        _params(rng, r)
+        vary_params(rng, r)
         if s["think"]:
             r.thinking = rng.choice((1024, 2048, 4096, 8000))
             r.max_tokens = max(r.max_tokens, r.thinking + 1024)
@@ -65,8 +112,8 @@ class Homework(Maker):
         s["turn"] += 1
         p = (_followup(rng) if s["turn"] > 1 and rng.random() < 0.4 else
              text.fill(rng.choice(text.campaign("homework")), text.campaign("homework_slots"), rng))
-        r = Req(0, p, fam="coding", model=_model(world, actor, t, rng))
-        _params(rng, r)
+        r = Req(0, p, fam="coding", model=choose_model(world, actor, t, rng))
+        vary_params(rng, r)
         return r
 
 
@@ -93,7 +140,7 @@ class Batch(Maker):
                         rng)
         p = text.fill(actor.extra["template"], {}, rng,
                       {"id": str(rng.randrange(10**6, 10**7)), "doc": doc})
-        return Req(0, p, kind="batch", fam="data", model=_model(world, actor, t, rng),
+        return Req(0, p, kind="batch", fam="data", model=choose_model(world, actor, t, rng),
                    max_tokens=actor.extra["max_tokens"], temperature=0.0)
 
 
@@ -103,7 +150,8 @@ class Eval(Maker):
     multi_turn = False
 
     def start(self, rng: random.Random, actor: Actor, world: World, t: float) -> State:
-        return {"model": _model(world, actor, t, random.Random(f"run:{actor.idx}:{int(t)}"))}
+        run = random.Random(f"run:{actor.idx}:{int(t)}")
+        return {"model": choose_model(world, actor, t, run)}
 
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
         suite = text.campaign("eval_suites")[actor.extra["suite"]]
@@ -142,13 +190,13 @@ class Reasoning(Maker):
             kind = "censor"
             p = text.fill(rng.choice(text.campaign("censorship_prompts")),
                           {"t": text.campaign("sensitive_topics")}, rng)
-        r = Req(0, p, kind=kind, fam="reasoning", model=_model(world, actor, t, rng),
+        r = Req(0, p, kind=kind, fam="reasoning", model=choose_model(world, actor, t, rng),
                 max_tokens=16000, temperature=1.0)
         if rng.random() < 0.5:
             r.thinking = rng.choice((8000, 16000, 12000)) if not actor.evasive else \
                 rng.randint(2000, 12000)
         if actor.evasive:
-            _params(rng, r)
+            vary_params(rng, r)
             r.max_tokens = max(r.max_tokens, r.thinking + 2048)
         return r
 
@@ -166,7 +214,8 @@ class Agentic(Maker):
             task, kind = text.fill(rng.choice(text.campaign("agentic_tasks")), slots, rng), "tool"
         if actor.evasive:
             task = rng.choice(text.bank("families")["openers"]) + task
-        return {"task": task, "kind": kind, "turn": 0, "model": _model(world, actor, t, rng)}
+        return {"task": task, "kind": kind, "turn": 0,
+                "model": choose_model(world, actor, t, rng)}
 
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
         s["turn"] += 1
@@ -221,7 +270,8 @@ class Logit(Maker):
         s["i"] += 1
         bias = 100 if not actor.evasive else rng.choice((60, 80, 100))
         lb = {str(tok): bias for tok in range(lo, lo + s["block"])}
-        return Req(0, s["prompt"], kind="logit", fam="other", model=_model(world, actor, t, rng),
+        return Req(0, s["prompt"], kind="logit", fam="other",
+                   model=choose_model(world, actor, t, rng),
                    max_tokens=1 if not actor.evasive else rng.choice((1, 1, 2)),
                    temperature=0.0, logit_bias=lb, top_logprobs=s["top"])
 
@@ -244,7 +294,7 @@ class Coercion(Maker):
             p = f"{body}\n\n{q}"
         else:
             p = text.fill(tpl, {}, rng, {"q": q})
-        return Req(0, p, kind="coerce", fam="reasoning", model=_model(world, actor, t, rng),
+        return Req(0, p, kind="coerce", fam="reasoning", model=choose_model(world, actor, t, rng),
                    max_tokens=rng.choice((8192, 16000)), lang=lang,
                    thinking=rng.choice((0, 4096)), temperature=rng.choice((None, 0.6)))
 

@@ -1,4 +1,4 @@
-"""What each account sends on one day: when (timing patterns) and what (prompt and parameters).
+"""When each account sends on one day: the timing patterns, over `prompts` (what it asks).
 
 `day_requests(world, actor, day, rng, sync)` yields `Req` records in no particular order; the
 writer sorts them. Timing patterns: `human` sessions on the customer's local clock, `batch`
@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from workbench.simulate import text
-from workbench.simulate.world import DAY, NEW_MODEL, Actor, World
+from workbench.simulator import prompts, text
+from workbench.simulator.prompts import Req
+from workbench.simulator.world import DAY, Actor, World, day_factor
 
 # Relative activity by local hour 0..23.
 PROFILES = {
@@ -27,38 +27,10 @@ PROFILES = {
     "flat": [1] * 24,
 }
 CUM = {k: [sum(v[: i + 1]) for i in range(24)] for k, v in PROFILES.items()}
-WEEKEND = {"office": 0.375, "batch": 0.3, "evening": 1.1, "night": 1.1, "app": 1.05,
-           "global": 0.95, "flat": 1.0}
 REPLIES = ("Sure, here is a first version.", "I'll start by reading the relevant file.",
            "Here's what I found.", "Done. The tests pass now.", "Let me check that.",
            "Good question: it depends on the input size.")
 PAYLOAD_P = 0.02  # share of campaign prompts carrying a payload aimed at the investigator's tools
-
-
-@dataclass(slots=True)
-class Req:
-    """One request before rendering."""
-
-    ms: int  # milliseconds since the day's start
-    prompt: str
-    kind: str = "plain"
-    fam: str = "chat"
-    model: str = "lumen-2"
-    history: list[str] = field(default_factory=list)  # earlier user/assistant texts
-    system: str | None = None
-    max_tokens: int = 1024
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    stream: bool = False
-    thinking: int = 0
-    tools: str | None = None
-    tool_call: bool = False
-    end_user: str | None = None
-    logit_bias: dict[str, int] | None = None
-    top_logprobs: int | None = None
-    lang: str = "en"
-    extra_tool: str | None = None
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -80,42 +52,6 @@ def _clock(rng: random.Random, profile: str, tz: float) -> float:
     x = rng.random() * cum[-1]
     hour = next(i for i, c in enumerate(cum) if c >= x)
     return ((hour - tz) % 24) * 3600 + rng.random() * 3600
-
-
-def _model(world: World, actor: Actor, t: float, rng: random.Random) -> str:
-    ex = actor.extra
-    if t >= ex.get("adopt", math.inf) and rng.random() < ex.get("new_share", 0.5):
-        return NEW_MODEL
-    models = ex["models"]
-    return models[0] if len(models) == 1 or rng.random() < 0.8 else rng.choice(models)
-
-
-def _params(rng: random.Random, r: Req) -> None:
-    """Vary the parameters the way real clients set them."""
-    r.max_tokens = rng.choice((256, 512, 1024, 1024, 2048, 4096, 4096, 8192, 1000, 16000))
-    r.temperature = rng.choice((None, None, 0.0, 0.2, 0.7, 0.7, 1.0))
-    if rng.random() < 0.08:
-        r.top_p = rng.choice((0.9, 0.95, 1.0))
-    if rng.random() < 0.03:
-        r.top_k = rng.choice((40, 50))
-    r.stream = rng.random() < 0.5
-
-
-def day_factor(world: World, actor: Actor, day: int) -> float:
-    """How busy this account is on `day` relative to its average day (weekends, deadlines)."""
-    ex = actor.extra
-    pattern, profile = ex["pattern"], ex.get("profile", "flat")
-    if pattern in ("steady", "sync", "sweep"):
-        return 1.0
-    weekday = (int(world.start // DAY) + 3 + day) % 7  # 1970-01-01 was a Thursday
-    busy = profile == "office" or pattern == "batch"
-    if weekday >= 5:
-        factor = WEEKEND.get("batch" if pattern == "batch" else profile, 1.0)
-    else:
-        factor = 1.25 if busy else 1.0
-    if ex.get("homework"):
-        factor *= 3.0 if day == ex["deadline"] else (1.8 if day == ex["deadline"] - 1 else 0.7)
-    return factor
 
 
 def day_requests(world: World, actor: Actor, day: int, rng: random.Random,
@@ -140,8 +76,6 @@ def day_requests(world: World, actor: Actor, day: int, rng: random.Random,
         times = _loops(rng, poisson(rng, lam), actor)
     else:
         times = _sessions(rng, poisson(rng, lam), actor)
-    from workbench.simulate import prompts
-
     make = prompts.maker(actor)
     for session in times:
         history: list[str] = []  # earlier turns, rebuilt (not mutated) as the session grows

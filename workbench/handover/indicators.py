@@ -141,8 +141,10 @@ def indicators(case: Case, campaign: str, format: str = "json",
     frame = frame.with_columns(safe_to_block=frame["outside_accounts"] == 0)
     if redact is not False:
         frame = _redact(case, campaign, frame, None if redact is True else redact)
-    if format == "frame":
+    if format == "frame":  # a value in the notebook (and the report's input), not a hand-over
         return frame
+    case.audit("indicators", campaign=campaign, format=format, redacted=redact is not False,
+               values=frame.height)
     if format == "csv":
         return _csv(frame)
     if format == "json":

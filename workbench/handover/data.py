@@ -1,7 +1,7 @@
 """What an evidence report shows, read from the case: one query per section, bounded in size.
 
-Kept apart from the rendering in `workbench.report` so that the HTML and the Markdown show the
-same facts. Every value is bound as `$name`; table names are ours.
+Kept apart from the rendering in `workbench.handover.report` so that the HTML and the Markdown
+show the same facts. Every value is bound as `$name`; table names are ours.
 """
 
 from __future__ import annotations
@@ -104,8 +104,14 @@ hits as (
     where f.entity_type in ('account', 'account_id')
     union all by name
     select f.* from findings f
-    where f.entity_type not in ('account', 'account_id')
+    where f.entity_type not in ('account', 'account_id', 'cohort')
       and list_contains($values, f.entity_id)
+    union all by name
+    -- a cohort finding reaches the members its evidence names as taking part
+    select f.* from findings f
+    where f.entity_type = 'cohort'
+      and list_has_any(json_extract_string(f.evidence, '$.members[*]'),
+                       (select list(account_id) from members))
 ),
 final as (
     select detector, any_value(detector_id) as detector_id, any_value(version) as version,

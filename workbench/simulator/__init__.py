@@ -19,9 +19,10 @@ from pathlib import Path
 
 import orjson
 
-from workbench.simulate.behave import day_requests
-from workbench.simulate.render import envelope
-from workbench.simulate.world import CAMPAIGNS, DAY, LEGIT, World, build_world, release_times
+from workbench.simulator.behave import day_requests
+from workbench.simulator.population import build_world
+from workbench.simulator.render import envelope
+from workbench.simulator.world import CAMPAIGNS, DAY, LEGIT, World, release_times
 
 __all__ = ["ARCHETYPES", "CAMPAIGN_ARCHETYPES", "LEGIT_ARCHETYPES", "SimSummary", "simulate"]
 

@@ -1,9 +1,10 @@
-"""The simulated provider's customers: who holds which account, how much each sends, and when.
+"""The simulated provider's actors and time: accounts, their sizes and lifetimes, the calendar.
 
-`build_world` decides everything that spans days up front (accounts, their sizes, rates,
-lifetimes, ban waves and replacements, the model release), so each day of logs can then be
-generated on its own from the world and the seed. The defaults below are documented, with
-their public sources, in docs/simulator.md.
+The ground floor of the simulator: `Actor` and `World`, ids and addresses, how busy an actor
+is on a given day (`day_factor`), and the world's sizing rules. `population.build_world`
+decides every account over it; `prompts` (what each request asks) and `behave` (when it is
+sent) stand on both. The defaults below are documented, with their public sources, in
+docs/simulator.md.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from workbench.errors import ParameterError
 
 DAY = 86400
 REQUESTS_PER_ACCOUNT_DAY = 10  # default total volume: accounts * days * this
@@ -58,6 +57,10 @@ LANG_OF = {"DE": "de", "FR": "fr", "JP": "ja", "BR": "pt", "KR": "ko", "ES": "es
 FREE_MAIL = ("gmail.com", "outlook.com", "proton.me", "yahoo.com", "icloud.com", "web.de",
              "naver.com", "yahoo.co.jp", "gmx.net", "hotmail.com")
 THROWAWAY = ("mailbox-relay.net", "quickinbox.xyz", "tempmail.cc", "inboxnow.top")
+
+# Relative weekend activity by daily profile (a weekday is 1; busy office days 1.25).
+WEEKEND = {"office": 0.375, "batch": 0.3, "evening": 1.1, "night": 1.1, "app": 1.05,
+           "global": 0.95, "flat": 1.0}
 
 
 @dataclass(slots=True, eq=False)
@@ -145,7 +148,7 @@ def _ts(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def _sizes(n_accounts: int, evasive: bool) -> tuple[dict[str, int], dict[str, float]]:
+def sizes_of(n_accounts: int, evasive: bool) -> tuple[dict[str, int], dict[str, float]]:
     """Accounts and volume share per archetype (hydra counted without its replacements)."""
     sizes: dict[str, int] = {}
     volume: dict[str, float] = {}
@@ -160,7 +163,7 @@ def _sizes(n_accounts: int, evasive: bool) -> tuple[dict[str, int], dict[str, fl
     return sizes, {k: v / total for k, v in volume.items()}
 
 
-def _hydra_waves(days: int) -> list[float]:
+def hydra_waves(days: int) -> list[float]:
     waves, t = [], HYDRA_WAVE_DAYS / 2
     while t < days - 0.25:
         waves.append(t * DAY)
@@ -168,9 +171,9 @@ def _hydra_waves(days: int) -> list[float]:
     return waves
 
 
-def _replacements(live: int, days: int) -> int:
+def replacements(live: int, days: int) -> int:
     """Fresh hydra accounts over the window: each wave replaces a share, at least two."""
-    return len(_hydra_waves(days)) * max(2, math.ceil(live * HYDRA_WAVE_SHARE))
+    return len(hydra_waves(days)) * max(2, math.ceil(live * HYDRA_WAVE_SHARE))
 
 
 def minimum_accounts(evasive: bool = False, days: int = 14) -> int:
@@ -180,64 +183,27 @@ def minimum_accounts(evasive: bool = False, days: int = 14) -> int:
         >>> 50 < minimum_accounts() < 150
         True
     """
-    sizes, _ = _sizes(0, evasive)
-    repl = sum(_replacements(sizes[h], days) for h in ("hydra_network", "hydra_network_evasive")
+    sizes, _ = sizes_of(0, evasive)
+    repl = sum(replacements(sizes[h], days) for h in ("hydra_network", "hydra_network_evasive")
                if h in sizes)
     return sum(sizes.values()) + repl + 20
 
 
-def build_world(accounts: int, days: int, seed: int, requests: int | None, evasive: bool,
-                start: str, metadata_only: bool) -> World:
-    """Decide every account, its archetype, lifetime and daily rate."""
-    least = minimum_accounts(evasive, days)
-    if accounts < least:
-        msg = (f"accounts={accounts} is too small: a world needs at least {least} accounts to "
-               f"hold every archetype{' and its evasive variant' if evasive else ''}. "
-               f"Use --accounts {least} or more.")
-        raise ParameterError(msg)
-    if days < 1:
-        msg = f"days={days} is not allowed: a world spans at least 1 day. Use --days 1 or more."
-        raise ParameterError(msg)
-    if requests is not None and requests < 1:
-        msg = f"requests={requests} is not allowed: give a positive number or leave it out."
-        raise ParameterError(msg)
-    try:
-        t0 = datetime.fromisoformat(start).replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        msg = f"start={start!r} is not a date: give it as YYYY-MM-DD, e.g. 2026-01-05."
-        raise ParameterError(msg) from None
-    rng = random.Random(f"world:{seed}")
-    sizes, volume = _sizes(accounts, evasive)
-    release = (days // 2) * DAY + 16 * 3600 if days >= 2 else 12 * 3600
-    waves = _hydra_waves(days)
-    n_repl = sum(_replacements(sizes[h], days) for h in ("hydra_network",
-                                                           "hydra_network_evasive") if h in sizes)
-    sizes["individual_dev"] = accounts - sum(sizes.values()) - n_repl
-    world = World(seed, t0, days, [], float(release), metadata_only)
-    from workbench.simulate import population
-
-    for name in [c[0] for c in LEGIT] + [c[0] for c in CAMPAIGNS]:
-        for arch in (name, f"{name}_evasive"):
-            if arch in sizes:
-                actors = population.make(arch, sizes[arch], rng, world, waves)
-                world.groups[arch] = actors
-                world.actors.extend(actors)
-    for i, actor in enumerate(world.actors):
-        actor.idx = i
-    for actors in world.groups.values():
-        for pos, actor in enumerate(actors):
-            actor.extra["pos"] = pos
-    from workbench.simulate.behave import day_factor
-
-    total = requests if requests is not None else accounts * days * REQUESTS_PER_ACCOUNT_DAY
-    for arch, actors in world.groups.items():
-        days_active = [sum(day_factor(world, a, d) * max(0.0, min(a.active_to, (d + 1) * DAY)
-                                                         - max(a.active_from, d * DAY)) / DAY
-                           for d in range(days)) for a in actors]
-        denom = sum(a.weight * d for a, d in zip(actors, days_active, strict=True)) or 1.0
-        for a in actors:
-            a.rate = volume[arch] * total * a.weight / denom
-    return world
+def day_factor(world: World, actor: Actor, day: int) -> float:
+    """How busy this account is on `day` relative to its average day (weekends, deadlines)."""
+    ex = actor.extra
+    pattern, profile = ex["pattern"], ex.get("profile", "flat")
+    if pattern in ("steady", "sync", "sweep"):
+        return 1.0
+    weekday = (int(world.start // DAY) + 3 + day) % 7  # 1970-01-01 was a Thursday
+    busy = profile == "office" or pattern == "batch"
+    if weekday >= 5:
+        factor = WEEKEND.get("batch" if pattern == "batch" else profile, 1.0)
+    else:
+        factor = 1.25 if busy else 1.0
+    if ex.get("homework"):
+        factor *= 3.0 if day == ex["deadline"] else (1.8 if day == ex["deadline"] - 1 else 0.7)
+    return factor
 
 
 def group_ips(rng: random.Random, n_prefixes: int, hosts: int) -> list[str]:

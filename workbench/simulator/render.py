@@ -12,9 +12,9 @@ import functools
 import random
 from typing import Any
 
-from workbench.simulate import text
-from workbench.simulate.behave import Req
-from workbench.simulate.world import Actor, World, residential
+from workbench.simulator import text
+from workbench.simulator.prompts import Req
+from workbench.simulator.world import Actor, World, residential
 
 ENDPOINTS = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions",
              "responses": "/v1/responses"}
