@@ -280,6 +280,12 @@ def test_a_cohort_finding_is_in_the_report_in_words_without_its_outside_members(
         assert ("2 of the 3 accounts on IP prefix 203.0.113.0/24 send harvesting prompts "
                 "together: 40 of their 90 requests (44%") in text, fmt
         assert OUTSIDE not in text, fmt
+    # the indicators say which detectors stand behind the prefix and the member that took part
+    ind = indicators(planted, CAMPAIGN, format="frame")
+    behind = {(t, v): d for t, v, d in ind.select("type", "value", "detectors").iter_rows()}
+    assert "cohort_harvest" in behind[("ip_prefix", "203.0.113.0/24")]
+    assert "cohort_harvest" in behind[("account", "acct-a1")]
+    assert "cohort_harvest" not in behind[("account", "acct-a2")]
 
 
 def test_hand_overs_are_in_the_access_log(case_file: Path, tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ An indicator is a value the campaign's accounts used: the accounts themselves, t
 keys, payment fingerprints, IP prefixes, user agents and prompt templates. Each comes with when
 it was first and last seen, how many of the campaign's accounts and requests used it, how many
 accounts *outside* the campaign used it too (a prefix shared with a university NAT is a poor
-block rule), the detectors behind it (findings on the value itself or on the campaign accounts
-that used it) and the account-link kinds that rest on it. A prompt template counts once the
+block rule), the detectors behind it (findings on the value itself, on the campaign accounts
+that used it, or on a cohort of that value or that those accounts took part in) and the
+account-link kinds that rest on it. A prompt template counts once the
 campaign repeated it (3 requests, or 2 of its accounts): a one-off prompt identifies nothing.
 
 In STIX, user agents and IP prefixes use standard observables (`network-traffic` HTTP headers,
@@ -38,6 +39,8 @@ _ENTITY_ALIASES = {"template_id": "template", "account_id": "account", "org_id":
                    "api_key_id": "api_key", "payment": "payment_fingerprint"}
 _LINK_KINDS = {"payment": "payment_fingerprint", "ip_prefix_hour": "ip_prefix",
                "lockstep_template": "template"}
+# Cohort kinds (workbench/sql/cohorts/members.sql) whose shared value is an indicator type.
+_COHORT_KINDS = {"payment": "payment_fingerprint", "ip_prefix": "ip_prefix", "org": "org"}
 # Deterministic STIX ids: the same campaign and value give the same id in every export.
 _NAMESPACE = uuid.UUID("6c1f7b3e-2d4a-5e8f-9b0c-1a2b3c4d5e6f")
 
@@ -81,6 +84,19 @@ fnd as (
              as type,
            entity_id as value, detector
     from findings
+    where entity_type <> 'cohort'
+    union all
+    -- a cohort finding stands on its cohort's shared value (a card, a prefix, an org) ...
+    select map_extract_value(map($cohort_from, $cohort_to),
+                             json_extract_string(evidence, '$.kind')),
+           json_extract_string(evidence, '$.value'), detector
+    from findings
+    where entity_type = 'cohort'
+    union all
+    -- ... and reaches the members its evidence names as taking part
+    select 'account', unnest(json_extract_string(evidence, '$.members[*]')), detector
+    from findings
+    where entity_type = 'cohort'
 ),
 det as (
     select m.type, m.value, f.detector
@@ -137,7 +153,8 @@ def indicators(case: Case, campaign: str, format: str = "json",
     frame = case.sql(_QUERY, campaign=campaign, types=list(TYPES),
                      min_template_requests=MIN_TEMPLATE_REQUESTS,
                      alias_from=list(_ENTITY_ALIASES), alias_to=list(_ENTITY_ALIASES.values()),
-                     link_from=list(_LINK_KINDS), link_to=list(_LINK_KINDS.values()))
+                     link_from=list(_LINK_KINDS), link_to=list(_LINK_KINDS.values()),
+                     cohort_from=list(_COHORT_KINDS), cohort_to=list(_COHORT_KINDS.values()))
     frame = frame.with_columns(safe_to_block=frame["outside_accounts"] == 0)
     if redact is not False:
         frame = _redact(case, campaign, frame, None if redact is True else redact)
