@@ -35,6 +35,10 @@ from bench._common import ROOT, machine, table, write_section  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 MEMORY_LIMIT = "3GB"  # DuckDB's memory_limit for every stage: out-of-core past it
+#: Which text the measured case holds: the simulated world's (its prompts repeat), or
+#: real-traffic shape (`bench/traffic.py`: every prompt and output distinct, of realistic
+#: length), set by --traffic and passed on to each stage's process.
+TRAFFIC = {"mode": "simulated"}
 TARGETS = {"load_ratio": 2.0, "load_peak_mb": 4096.0, "detect_link_s": 300.0,
            "detector_ratio": 10.0, "trace_s": 2.0, "scaling": 11.0}
 
@@ -49,6 +53,19 @@ def _world(work: Path, n: int) -> dict[str, Any]:
         return {"rows": n, "note": "reused"}
     s = simulate(world, accounts=max(300, n // 500), days=14, seed=8, requests=n)
     return {"rows": s.requests}
+
+
+def case_path(work: Path) -> Path:
+    """The case the features, detect, link and trace stages measure."""
+    return work / ("case-real.duckdb" if TRAFFIC["mode"] == "real" else "case.duckdb")
+
+
+def _realise(work: Path, n: int) -> dict[str, Any]:
+    """Copy the loaded simulated case with real-traffic text (bench/traffic.py)."""
+    from bench.traffic import realise
+
+    return realise(work / "case.duckdb", case_path(work), work / "world" / "truth.csv",
+                   memory_limit=MEMORY_LIMIT)
 
 
 def _load(work: Path, n: int) -> dict[str, Any]:
@@ -90,7 +107,7 @@ def _load_baseline(work: Path, n: int) -> dict[str, Any]:
 def _features(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
 
-    case = wb.open(work / "case.duckdb")
+    case = wb.open(case_path(work))
     return {"rows": compute_features(case), "requests": case.count("requests")}
 
 
@@ -121,7 +138,7 @@ def scan_sql(engine: str) -> list[str]:
 def _scan_baseline(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
 
-    case = wb.open(work / "case.duckdb", read_only=True)
+    case = wb.open(case_path(work), read_only=True)
     times = {}
     for sql in scan_sql("duckdb"):
         t0 = time.perf_counter()
@@ -133,27 +150,31 @@ def _scan_baseline(work: Path, n: int) -> dict[str, Any]:
 def _detect(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
 
-    case = wb.open(work / "case.duckdb")
+    case = wb.open(case_path(work))
     report = wb.detect(case, link=False)
     runs = {r["detector"]: {"s": r["elapsed_ms"] / 1000, "status": r["status"], "rows": r["rows"]}
             for r in report.runs.iter_rows(named=True)}
-    return {"rows": case.count("requests"), "detectors": runs}
+    steps = {k: v for k, v in report.summary.get("steps", {}).items()
+             if not k.startswith("detectors")}
+    return {"rows": case.count("requests"), "detectors": runs, "steps": steps}
 
 
 def _link(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
+    from workbench import linking
     from workbench.pipeline import link
 
-    case = wb.open(work / "case.duckdb")
+    case = wb.open(case_path(work))
     summary = link(case)
+    kinds = {k: {"s": v["seconds"], "rows": int(v["edges"])} for k, v in linking.last_run.items()}
     return {"rows": case.count("requests"), "campaigns": summary["campaigns"],
-            "pairs": summary["pairs"]}
+            "pairs": summary["pairs"], "kinds": kinds}
 
 
 def _trace(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
 
-    case = wb.open(work / "case.duckdb", read_only=True)
+    case = wb.open(case_path(work), read_only=True)
     top = case.sql("select campaign_id, accounts from campaigns order by accounts desc limit 1")
     if not top.height:
         return {"rows": 0, "note": "no campaign found"}
@@ -201,12 +222,12 @@ def _spark_scan_baseline(work: Path, n: int) -> dict[str, Any]:
 
 def _spark_detect(work: Path, n: int) -> dict[str, Any]:
     import workbench as wb
-    from workbench.spark import detect
 
     case = wb.open_parquet(work / "lake")
     t0 = time.perf_counter()
-    report = detect(case, spark_master=os.environ.get("WORKBENCH_SPARK_MASTER", "local[*]"),
-                    spark_conf=_spark_conf(), out=work / "spark-results")
+    report = wb.detect(case, engine="spark",
+                       spark_master=os.environ.get("WORKBENCH_SPARK_MASTER", "local[*]"),
+                       spark_conf=_spark_conf(), out=work / "spark-results")
     total = time.perf_counter() - t0
     runs = {r["detector"]: {"s": r["elapsed_ms"] / 1000, "status": r["status"], "rows": r["rows"]}
             for r in report.runs.iter_rows(named=True)}
@@ -215,12 +236,16 @@ def _spark_detect(work: Path, n: int) -> dict[str, Any]:
 
 
 STAGES = {"simulate": _world, "load": _load, "case": _case, "load_baseline": _load_baseline,
+          "realise": _realise,
           "features": _features, "scan_baseline": _scan_baseline, "detect": _detect,
           "link": _link, "trace": _trace, "export": _export,
           "spark_detect": _spark_detect, "spark_scan_baseline": _spark_scan_baseline}
 PLANS = {"duckdb": ["simulate", "load_baseline", "load", "features", "scan_baseline", "detect",
                     "link", "trace"],
-         "spark": ["simulate", "case", "export", "spark_detect", "spark_scan_baseline"]}
+         "spark": ["simulate", "case", "export", "spark_detect", "spark_scan_baseline"],
+         # real-traffic shape: the simulated case, its text made distinct, then the same stages
+         "duckdb-real": ["simulate", "case", "realise", "features", "scan_baseline", "detect",
+                         "link", "trace"]}
 
 
 def run_stage(name: str, work: Path, n: int) -> None:
@@ -255,7 +280,7 @@ def stage(name: str, work: Path, n: int) -> dict[str, Any]:
     """Run one stage in a fresh process; return its result with wall time and peak memory."""
     env = {**os.environ, "WORKBENCH_MEMORY_LIMIT": MEMORY_LIMIT, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, __file__, "--stage", name, "--workdir", str(work),
-           "--requests", str(n)]
+           "--requests", str(n), "--traffic", TRAFFIC["mode"]]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, cwd=ROOT)
@@ -313,6 +338,7 @@ def summarise(res: dict[str, Any]) -> list[list[str]]:
     scan_s = sum(scan.get("per_table_s", {}).values()) or None
     load_base = s.get("load_baseline", {}).get("seconds")
     add("simulate", "simulate")
+    add("real-traffic text (bench/traffic.py: every prompt and output distinct)", "realise")
     add("load baseline: DuckDB read_json", "load_baseline")
     add("load", "load", load_base)
     add("text features", "features")
@@ -323,7 +349,13 @@ def summarise(res: dict[str, Any]) -> list[list[str]]:
     for det, d in sorted(s.get("detect", s.get("spark_detect", {})).get("detectors", {}).items()):
         rows.append([f"  {det}", _fmt(d["s"], 2), "", "", _fmt(scan_s),
                      _fmt(d["s"] / scan_s, 2) if scan_s else "-"])
-    add("link and score", "link", scan_s)
+    for step, sec in sorted(s.get("detect", {}).get("steps", {}).items()):
+        rows.append([f"  step: {step}", _fmt(sec, 2), "", "", _fmt(scan_s),
+                     _fmt(sec / scan_s, 2) if scan_s else "-"])
+    add("link and score (links, communities, cohort detectors, leads)", "link", scan_s)
+    for kind, d in sorted(s.get("link", {}).get("kinds", {}).items()):
+        rows.append([f"  link {kind} ({d['rows']:,} edges)", _fmt(d["s"], 2), "", "",
+                     _fmt(scan_s), _fmt(d["s"] / scan_s, 2) if scan_s else "-"])
     add("Spark: features, detectors, links, driver scoring", "spark_detect", scan_s)
     tr = s.get("trace", {})
     if tr and "seconds" in tr:
@@ -405,15 +437,21 @@ def render() -> str:
              "the same files for load, and one full scan aggregating (`sum(hash(col))`) every "
              "column of `requests` and `features` that a detector or link query reads, for "
              f"detect and link. DuckDB memory_limit {MEMORY_LIMIT} in every stage.", ""]
-    by = {(r["requests"], r["engine"]): r for r in results}
-    for r in sorted(results, key=lambda r: (r["requests"], r["engine"])):
-        parts += [f"### {r['requests']:,} requests, engine {r['engine']}", "",
-                  f"Machine: {r['machine']}. Run {r['when']}.", "",
+    by = {(r["requests"], r["engine"], r.get("traffic", "simulated")): r for r in results}
+    for r in sorted(results, key=lambda r: (r["requests"], r["engine"],
+                                            r.get("traffic", "simulated"))):
+        traffic = r.get("traffic", "simulated")
+        shape = ("real-traffic shape (every prompt and output distinct, of realistic length; "
+                 "`--traffic real`)" if traffic == "real" else
+                 "the simulated world's text (its prompts repeat)")
+        parts += [f"### {r['requests']:,} requests, engine {r['engine']}"
+                  + (", real-traffic shape" if traffic == "real" else ""), "",
+                  f"Machine: {r['machine']}. Run {r['when']}. Text: {shape}.", "",
                   table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
                         summarise(r)), ""]
         parts += [*per_core(r), ""]
         if r["engine"] == "duckdb":
-            small = by.get((r["requests"] // 10, "duckdb"))
+            small = by.get((r["requests"] // 10, "duckdb", traffic))
             parts += ["Targets of issue 8 (set for 10M requests):", "",
                       *targets(r, small), ""]
     return "\n".join(parts)
@@ -425,10 +463,13 @@ def main() -> None:
     ap.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--stage", choices=sorted(STAGES))
+    ap.add_argument("--traffic", choices=("simulated", "real"), default="simulated",
+                    help="real: every prompt and output distinct, of realistic length")
     ap.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     ap.add_argument("--render", action="store_true", help="only rebuild the docs section")
     args = ap.parse_args()
     n = int(args.requests)
+    TRAFFIC["mode"] = args.traffic
     work = args.workdir or OUT / f"world-{n}"
     if args.stage:
         run_stage(args.stage, work, n)
@@ -437,16 +478,21 @@ def main() -> None:
         write_section("run", render())
         return
     work.mkdir(parents=True, exist_ok=True)
-    res: dict[str, Any] = {"requests": n, "engine": args.engine, "machine": machine(),
+    plan = f"{args.engine}-real" if args.traffic == "real" else args.engine
+    if plan not in PLANS:
+        ap.error(f"--traffic real runs on the duckdb engine only, not {args.engine}")
+    res: dict[str, Any] = {"requests": n, "engine": args.engine, "traffic": args.traffic,
+                           "machine": machine(),
                            "cores": os.cpu_count(),
                            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                            "stages": {}}
-    for name in PLANS[args.engine]:
+    for name in PLANS[plan]:
         res["stages"][name] = stage(name, work, n)
-        if "failed" in res["stages"][name] and name in ("simulate", "load"):
+        if "failed" in res["stages"][name] and name in ("simulate", "load", "case", "realise"):
             break
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"run-{n}-{args.engine}.json").write_text(json.dumps(res, indent=1))
+    suffix = "-real" if args.traffic == "real" else ""
+    (OUT / f"run-{n}-{args.engine}{suffix}.json").write_text(json.dumps(res, indent=1))
     print(table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
                 summarise(res)))
     if not args.no_write:

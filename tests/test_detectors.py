@@ -41,6 +41,11 @@ def test_unknown_detector_suggests_closest(case: wb.Case) -> None:
     ({"min_share": "lots"}, r"cot_elicitation.min_share must be float, got 'lots'"),
     ({"min_requests": 2.5}, r"min_requests must be int, got 2.5"),
     ({"min_requests": True}, r"min_requests must be int"),
+    # NaN compares false everywhere and would silently find nothing; a negative means nothing
+    ({"min_share": "nan"}, r"min_share must be a finite number of at least 0, got nan"),
+    ({"min_share": float("inf")}, r"min_share must be a finite number of at least 0"),
+    ({"min_share": "-inf"}, r"min_share must be a finite number of at least 0"),
+    ({"min_requests": "-5"}, r"min_requests must be a finite number of at least 0, got -5"),
 ])
 def test_bad_params_name_the_rule(case: wb.Case, params: dict, match: str) -> None:
     with pytest.raises(ParameterError, match=match):

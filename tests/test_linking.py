@@ -230,3 +230,11 @@ def test_two_probers_with_one_weak_shared_link_are_one_campaign(case: wb.Case) -
     cfg = RiskConfig.load()
     assert pair["weight"].sum() * cfg.link_weights["ip_prefix_hour"] < \
         cfg.campaigns.min_pair_weight
+
+
+def test_docs_links_md_is_current() -> None:
+    from workbench.linking import markdown
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "links.md"
+    assert doc.read_text() == markdown(), (
+        "docs/links.md is stale: python -m workbench.linking --markdown > docs/links.md")

@@ -95,14 +95,19 @@ def _wordllama(max_tokens: int) -> Embed:
     def embed(texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, table.shape[1]), np.float32)
-        enc = tokenizer.encode_batch(texts, add_special_tokens=False)
+        # the first max_tokens tokens lie well inside 8 characters a token (English averages
+        # under 5): the tokenizer need not read the rest of a long prompt
+        cut = 8 * max_tokens
+        enc = tokenizer.encode_batch([t[:cut] for t in texts], add_special_tokens=False)
         lens = np.fromiter((len(e.ids) for e in enc), dtype=np.int64, count=len(enc))
         ids = np.fromiter((i for e in enc for i in e.ids), dtype=np.int64, count=int(lens.sum()))
         indptr = np.concatenate([[0], np.cumsum(lens)])
         # mean pooling as a sparse (texts x vocabulary) count matrix times the table
         counts = sp.csr_matrix((np.ones(len(ids), np.float32), np.minimum(ids, len(table) - 1),
                                 indptr), shape=(len(texts), len(table)))
-        return np.asarray(counts @ table, dtype=np.float32) / np.maximum(lens, 1)[:, None]
+        pooled = np.asarray(counts @ table, dtype=np.float32)
+        # float32 throughout: the kernel's map is several times slower on float64
+        return pooled / np.maximum(lens, 1).astype(np.float32)[:, None]
 
     return embed
 
@@ -251,7 +256,13 @@ def _test(con: duckdb.DuckDBPyConnection, entity_type: str, groups: dict[str, li
     flat = [t for g in names for t in groups[g]]
     # one call, so that an embedding fitted on its input (the hashing fallback's SVD) puts the
     # population and the entities in the same space
-    vectors = embed(reference + flat)
+    # each distinct text once (cohorts overlap: one account is in its org's, prefix's, card's
+    # and sign-up day's cohorts)
+    texts = reference + flat
+    distinct = list(dict.fromkeys(texts))
+    at_text = {t: i for i, t in enumerate(distinct)}
+    vectors = embed(distinct)[np.fromiter((at_text[t] for t in texts), np.int64, len(texts))]
+    vectors = vectors.astype(np.float32, copy=False)
     kernel = Kernel(vectors[:len(reference)], rules.features, seed=rules.seed)
     vectors = kernel.map(vectors[len(reference):])
     out, at = [], 0

@@ -132,6 +132,18 @@ def _config(config: RiskConfig | str | Path | None) -> RiskConfig:
     return config if isinstance(config, RiskConfig) else RiskConfig.load(config)
 
 
+class Steps(dict[str, float]):
+    """Seconds per pipeline step, summed over repeats (the benchmarks compare each with a scan)."""
+
+    @contextlib.contextmanager
+    def time(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.perf_counter() - t0
+
+
 @contextlib.contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("BEGIN TRANSACTION")
@@ -174,39 +186,52 @@ def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
     eng = get_engine(engine, **options)
     run = detectors.Run.new()
     summary: dict[str, Any] = {}
+    steps = Steps()
     with eng:
-        eng.features(case)
+        with steps.time("features"):
+            eng.features(case)
         with case.connect(write=True) as con:
             if _needs(account_plan, "distribution"):
                 # derived like the features: recomputed in place, outside the run's transaction
-                distribution.measure_accounts(con, cfg.distribution)
-            runs = eng.detect(con, account_plan, run, progress)
+                with steps.time("distribution (accounts)"):
+                    distribution.measure_accounts(con, cfg.distribution)
+            with steps.time("detectors (accounts)"):
+                runs = eng.detect(con, account_plan, run, progress)
             with _transaction(con):
                 written = detectors.commit(con, runs)
                 if link:
-                    summary = _link_and_score(con, eng, cfg, cohort_plan, run, progress)
+                    summary = _link_and_score(con, eng, cfg, cohort_plan, run, progress, steps)
                     written += summary.pop("cohort_findings")
                     runs = _concat(runs, summary.pop("cohort_runs"))
                 elif cohort_plan:  # no communities: the cohorts of shared values only
-                    cohort_runs, n = _cohort_phase(con, cfg, cohort_plan, run, progress)[:2]
+                    cohort_runs, n = _cohort_phase(con, cfg, cohort_plan, run, progress,
+                                                   steps)[:2]
                     written += n
                     runs = _concat(runs, cohort_runs)
-    rollups.build_rollups(case)  # the trace's actor_requests, from the new leads
+    with steps.time("rollups"):
+        rollups.build_rollups(case)  # the trace's actor_requests, from the new leads
+    summary["steps"] = {k: round(v, 3) for k, v in steps.items()}
     case.audit("detect", run_id=run.id, engine=engine, detectors=len(chosen), linked=link,
                findings=written)
     return DetectReport(run.id, runs, written, link, eng.notes, summary)
 
 
 def _cohort_phase(con: duckdb.DuckDBPyConnection, config: RiskConfig, plan: detectors.Plan,
-                  run: detectors.Run, progress: bool) -> tuple[pl.DataFrame, int, int]:
+                  run: detectors.Run, progress: bool,
+                  steps: Steps | None = None) -> tuple[pl.DataFrame, int, int]:
     """Profiles, cohorts (with linking's `_member` when it exists), their distribution tests,
     then the cohort detectors: (their runs, findings written, cohorts)."""
-    cohorts.build_profiles(con)
-    n_cohorts = cohorts.build_cohorts(con, config)
+    steps = Steps() if steps is None else steps
+    with steps.time("cohort profiles"):
+        cohorts.build_profiles(con)
+    with steps.time("cohorts"):
+        n_cohorts = cohorts.build_cohorts(con, config)
     if _needs(plan, "distribution"):
-        distribution.measure_cohorts(con, config.distribution)
+        with steps.time("distribution (cohorts)"):
+            distribution.measure_cohorts(con, config.distribution)
     # inside the transaction: a failing cohort detector rolls the whole run back
-    runs = detectors.stage(con, plan, run, progress, strict=True)
+    with steps.time("detectors (cohorts)"):
+        runs = detectors.stage(con, plan, run, progress, strict=True)
     return runs, detectors.commit(con, runs), n_cohorts
 
 
@@ -245,30 +270,37 @@ def link(case: Case, config: RiskConfig | str | Path | None = None) -> dict[str,
 
 def _link_and_score(con: duckdb.DuckDBPyConnection, eng: Engine, config: RiskConfig,
                     cohort_plan: detectors.Plan, run: detectors.Run,
-                    progress: bool = False) -> dict[str, Any]:
+                    progress: bool = False, steps: Steps | None = None) -> dict[str, Any]:
     """Edges (on the engine), then hits, pairs, communities, attachment, the cohort detectors
     over the communities and other shared values, and leads (all on the case)."""
     t0 = time.perf_counter()
-    links = eng.links(con, config)
-    unmapped = scoring.detector_hits(con, config)      # _hits, _base
-    pairs = linking.pair_weights(con, config)         # reads _hits for the pair bonus
-    member = linking.communities(pairs, config)
-    linking.write_membership(con, member, pairs)       # _member, _pairs
-    attached = linking.attach(con, config)             # reads _base
+    steps = Steps() if steps is None else steps
+    with steps.time("links"):
+        links = eng.links(con, config)
+    with steps.time("scores and communities"):
+        unmapped = scoring.detector_hits(con, config)      # _hits, _base
+        pairs = linking.pair_weights(con, config)         # reads _hits for the pair bonus
+        member = linking.communities(pairs, config)
+        linking.write_membership(con, member, pairs)       # _member, _pairs
+        attached = linking.attach(con, config)             # reads _base
     cohort_runs, cohort_findings, n_cohorts, cohort_edges = None, 0, 0, 0
     if cohort_plan:
         cohort_runs, cohort_findings, n_cohorts = _cohort_phase(con, config, cohort_plan, run,
-                                                                progress)
-        unmapped = scoring.detector_hits(con, config)  # again, with the cohort findings
-        cohort_edges = linking.cohort_links(con, config)
+                                                                progress, steps)
+        with steps.time("cohort links"):
+            unmapped = scoring.detector_hits(con, config)  # again, with the cohort findings
+            cohort_edges = linking.cohort_links(con, config)
         if cohort_edges:  # the groups the cohort detectors found hold their members together
-            pairs = linking.pair_weights(con, config)
-            member = linking.communities(pairs, config)
-    member = linking.merge_communities(con, member, config)  # one operation, one campaign
-    linking.write_membership(con, member, pairs)
-    attached = linking.attach(con, config)
+            with steps.time("scores and communities"):
+                pairs = linking.pair_weights(con, config)
+                member = linking.communities(pairs, config)
+    with steps.time("scores and communities"):
+        member = linking.merge_communities(con, member, config)  # one operation, one campaign
+        linking.write_membership(con, member, pairs)
+        attached = linking.attach(con, config)
     links[linking.COHORT_KIND] = cohort_edges
-    scoring.write_leads(con, config)
+    with steps.time("leads"):
+        scoring.write_leads(con, config)
     levels = dict(con.sql("select level, count(*) from leads group by 1").fetchall())
     n_campaigns = con.sql("select count(*) from campaigns").fetchall()[0][0]
     for tmp in scoring.TEMP_TABLES:

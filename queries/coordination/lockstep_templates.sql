@@ -5,6 +5,12 @@
 -- level: high
 -- description: Detects accounts that start using the same rare templates as other accounts within
 --   a few minutes of them, template after template, as accounts fed from one task queue do.
+--   When more than 2 x neighbours + 1 accounts first use a template within two delta_minutes
+--   slots, each account is compared with its neighbours on either side of a ring ordered by the
+--   MD5 of the account id (the same order for every template), so the work grows with the
+--   accounts, not their square; a pair the ring compares on min_templates templates is then
+--   counted in full. What this can hide: in crowded starts, a lockstep pair that is rarely on
+--   the ring, and partners beyond those compared.
 -- entity: account
 -- tags: atlas.aml.t0024.002, atlas.aml.t0040, atlas.aml.t0021
 -- references: Beutel et al., "CopyCatch: Stopping Group Attacks by Spotting Lockstep Behavior in Social Networks", WWW 2013
@@ -18,6 +24,7 @@
 -- param: full_templates int 20 Lockstep templates at which the size part of the score reaches 1
 -- param: full_partners int 5 Lockstep partners at which the group part of the score reaches 1
 -- param: max_template_accounts int 200 Templates used by more accounts than this are too common to link on
+-- param: neighbours int 16 Ring neighbours on either side of an account in a start too crowded to pair in full
 with first_use as (
     select r.account_id, f.template_id, min(r.ts) as first_ts, min(epoch(r.ts)) as first_epoch
     from requests as r
@@ -34,16 +41,84 @@ rare as (
 candidates as (
     select u.* from first_use as u join rare as t on t.template_id = u.template_id
 ),
-pairs as (
-    select a.account_id as src, b.account_id as dst, count(*) as templates,
+placed as (
+    -- ring_key: the account's place on every ring, by the MD5 of its id
+    select account_id, row_number() over (order by md5(account_id), account_id) as ring_key
+    from candidates
+    group by account_id
+),
+spans as (
+    -- span u holds the first uses in slot u or u + 1 (slots of delta_minutes): every pair of
+    -- first uses within delta_minutes of each other meets in a span
+    select distinct c.account_id, c.template_id, c.first_ts, c.first_epoch, p.ring_key,
+           floor(c.first_epoch / ($delta_minutes * 60)) - t.o as span
+    from candidates as c
+    join placed as p on p.account_id = c.account_id,
+    range(2) as t(o)
+),
+members as (
+    select
+        account_id,
+        template_id,
+        first_ts,
+        first_epoch,
+        span,
+        count(*) over (partition by template_id, span) as crowd,
+        row_number() over (partition by template_id, span order by ring_key) as pos
+    from spans
+),
+steps as (
+    -- a span of up to 2 x neighbours + 1 accounts pairs them all (each pair once, from its
+    -- earlier position); a more crowded one is a ring, each account tied to the next neighbours
+    select account_id, template_id, first_ts, first_epoch, span, crowd, pos,
+           unnest(range(1, case when crowd <= 2 * $neighbours + 1 then crowd - pos + 1
+                                else $neighbours + 1 end)) as step
+    from members
+    where crowd >= 2
+),
+compared as (
+    -- a pair in lockstep on one template (met in one or both of the spans that hold it)
+    select distinct least(a.account_id, b.account_id) as src,
+           greatest(a.account_id, b.account_id) as dst, a.template_id,
+           least(a.first_ts, b.first_ts) as first_ts, greatest(a.first_ts, b.first_ts) as last_ts
+    from steps as a
+    join members as b
+        on b.template_id = a.template_id and b.span = a.span
+       and b.pos = case when a.crowd <= 2 * $neighbours + 1 then a.pos + a.step
+                        else (a.pos - 1 + a.step) % a.crowd + 1 end
+    where abs(a.first_epoch - b.first_epoch) <= $delta_minutes * 60
+),
+ring as (
+    select src, dst, count(*) as templates, min(first_ts) as first_seen,
+           max(last_ts) as last_seen
+    from compared
+    group by src, dst
+    having count(*) >= $min_templates
+),
+crowded as (
+    -- accounts in some start too crowded to pair in full: only their pairs can be undercounted
+    select distinct account_id from members where crowd > 2 * $neighbours + 1
+),
+recount as (
+    -- those pairs' lockstep templates counted in full, crowded starts included
+    select c.src, c.dst, count(*) as templates,
            min(least(a.first_ts, b.first_ts)) as first_seen,
            max(greatest(a.first_ts, b.first_ts)) as last_seen
-    from candidates as a
-    join candidates as b
-        on b.template_id = a.template_id and a.account_id < b.account_id
-       and abs(a.first_epoch - b.first_epoch) <= $delta_minutes * 60
-    group by a.account_id, b.account_id
-    having count(*) >= $min_templates
+    from (
+        select src, dst from ring
+        where src in (select account_id from crowded) or dst in (select account_id from crowded)
+    ) as c
+    join candidates as a on a.account_id = c.src
+    join candidates as b on b.account_id = c.dst and b.template_id = a.template_id
+    where abs(a.first_epoch - b.first_epoch) <= $delta_minutes * 60
+    group by c.src, c.dst
+),
+pairs as (
+    select g.src, g.dst, coalesce(r.templates, g.templates) as templates,
+           coalesce(r.first_seen, g.first_seen) as first_seen,
+           coalesce(r.last_seen, g.last_seen) as last_seen
+    from ring as g
+    left join recount as r on r.src = g.src and r.dst = g.dst
 ),
 both_ends as (
     select src as account_id, dst as partner, templates, first_seen, last_seen from pairs

@@ -8,6 +8,11 @@
 --   actions), the trace of one operator load-balancing a job across many accounts. The request
 --   shape (endpoint, model, output cap, sampling, thinking, tools, streaming) is the action that
 --   still works on metadata-only logs and when every prompt is a new question in one wrapper.
+--   In an action done by more than 2 x neighbours + 1 accounts, each account is compared with
+--   its neighbours on either side of a ring ordered by the MD5 of the account id (the same order
+--   for every action), so the work grows with the accounts, not their square; a pair the ring
+--   compares often enough is then counted in full. What this can hide: in crowded actions, a
+--   synchronised pair that is rarely on the ring, and partners beyond those compared.
 -- entity: account
 -- tags: atlas.aml.t0024.002, atlas.aml.t0040, atlas.aml.t0021
 -- references: Cao et al., "Uncovering Large Groups of Active Malicious Accounts in Online Social Networks" (SynchroTrap), CCS 2014
@@ -23,6 +28,7 @@
 -- param: full_shape_jaccard float 0.35 Jaccard of request-shape actions at which the similarity part reaches 1 (one job spreads over more shapes than templates)
 -- param: full_partners int 5 Synchronised partners at which the group part of the score reaches 1
 -- param: max_key_accounts int 200 Actions done by more accounts than this are too common to link on
+-- param: neighbours int 16 Ring neighbours on either side of an account in an action too crowded to pair in full
 with shaped as (
     select r.request_id, r.account_id, date_trunc('hour', r.ts) as hour,
            concat_ws('|', coalesce(r.endpoint, '-'), coalesce(r.model, '-'),
@@ -53,26 +59,78 @@ actions as (
 set_size as (
     select account_id, family, count(*) as actions from actions group by account_id, family
 ),
+placed as (
+    -- ring_key: the account's place on every ring, by the MD5 of its id
+    select account_id, row_number() over (order by md5(account_id), account_id) as ring_key
+    from set_size
+    group by account_id
+),
 rare as (
-    select family, action_key, hour
+    select family, action_key, hour, count(*) as crowd
     from actions
     group by family, action_key, hour
     having count(*) >= 2 and count(*) <= $max_key_accounts
 ),
 rare_actions as (
-    select a.account_id, a.family, a.action_key, a.hour
+    select a.account_id, a.family, a.action_key, a.hour, k.crowd, p.ring_key
     from actions as a
     join rare as k on k.family = a.family and k.action_key = a.action_key and k.hour = a.hour
+    join placed as p on p.account_id = a.account_id
+),
+members as (
+    select
+        account_id,
+        family,
+        action_key,
+        hour,
+        crowd,
+        row_number() over (partition by family, action_key, hour order by ring_key) as pos
+    from rare_actions
+),
+steps as (
+    -- an action of up to 2 x neighbours + 1 accounts pairs them all (each pair once, from its
+    -- earlier position); a more crowded one is a ring, each account tied to the next neighbours
+    select account_id, family, action_key, hour, crowd, pos,
+           unnest(range(1, case when crowd <= 2 * $neighbours + 1 then crowd - pos + 1
+                                else $neighbours + 1 end)) as step
+    from members
+),
+ring as (
+    select least(a.account_id, b.account_id) as src, greatest(a.account_id, b.account_id) as dst,
+           a.family, count(*) as shared, min(a.hour) as first_hour, max(a.hour) as last_hour
+    from steps as a
+    join members as b
+        on b.family = a.family and b.action_key = a.action_key and b.hour = a.hour
+       and b.pos = case when a.crowd <= 2 * $neighbours + 1 then a.pos + a.step
+                        else (a.pos - 1 + a.step) % a.crowd + 1 end
+    group by least(a.account_id, b.account_id), greatest(a.account_id, b.account_id), a.family
+    having count(*) >= case when a.family = 'template' then $min_shared else $min_shape_shared end
+),
+crowded as (
+    -- accounts in some action too crowded to pair in full: only their pairs can be undercounted
+    select distinct account_id, family from rare_actions where crowd > 2 * $neighbours + 1
+),
+recount as (
+    -- those pairs' shared actions counted in full, crowded actions included
+    select c.src, c.dst, c.family, count(*) as shared, min(a.hour) as first_hour,
+           max(a.hour) as last_hour
+    from (
+        select g.src, g.dst, g.family from ring as g
+        where exists (select 1 from crowded as w where w.account_id = g.src and w.family = g.family)
+           or exists (select 1 from crowded as w where w.account_id = g.dst and w.family = g.family)
+    ) as c
+    join rare_actions as a on a.account_id = c.src and a.family = c.family
+    join rare_actions as b
+        on b.account_id = c.dst and b.family = c.family and b.action_key = a.action_key
+       and b.hour = a.hour
+    group by c.src, c.dst, c.family
 ),
 pairs as (
-    select a.account_id as src, b.account_id as dst, a.family, count(*) as shared,
-           min(a.hour) as first_hour, max(a.hour) as last_hour
-    from rare_actions as a
-    join rare_actions as b
-        on b.family = a.family and b.action_key = a.action_key and b.hour = a.hour
-        and a.account_id < b.account_id
-    group by a.account_id, b.account_id, a.family
-    having count(*) >= case when a.family = 'template' then $min_shared else $min_shape_shared end
+    select g.src, g.dst, g.family, coalesce(r.shared, g.shared) as shared,
+           coalesce(r.first_hour, g.first_hour) as first_hour,
+           coalesce(r.last_hour, g.last_hour) as last_hour
+    from ring as g
+    left join recount as r on r.src = g.src and r.dst = g.dst and r.family = g.family
 ),
 similar_pairs as (
     select p.*, p.shared * 1.0 / (s1.actions + s2.actions - p.shared) as jaccard,

@@ -1,11 +1,12 @@
 -- kind: sync_activity
 -- title: Synchronised activity (SynchroTrap)
--- description: Links accounts whose (template, hour) action sets overlap, by Jaccard similarity (Cao et al., CCS 2014).
+-- description: Links accounts whose (template, hour) action sets overlap, by Jaccard similarity (Cao et al., CCS 2014). When more than 2 x neighbours + 1 accounts share one action, each is compared, for that action, with its neighbours accounts on either side of a ring of them ordered by the MD5 of the account id (the same order for every action), so an action's pairs grow with its accounts, not their square; a pair whose ring count of shared actions reaches min_shared has its shared actions counted again in full, so its Jaccard is exact, while a pair of crowded actions that is rarely on the ring can go unlinked.
 -- weight: Jaccard similarity of the two accounts' (template, hour) sets
 -- params: max_degree INTEGER 300 a template used by more accounts is common and links nothing
 -- params: min_actions INTEGER 4 actions an account needs before it is compared
 -- params: min_shared INTEGER 3 shared actions for a link
 -- params: min_jaccard DOUBLE 0.1 Jaccard similarity for a link
+-- params: neighbours INTEGER 16 ring neighbours on each side of an account in an action too crowded to pair in full
 with acts as (
     select distinct r.account_id, f.template_id, floor(epoch(r.ts) / 3600) as hour
     from requests as r
@@ -13,7 +14,9 @@ with acts as (
     where f.template_id is not null and r.account_id is not null
 ),
 size as (
-    select account_id, count(*) as n
+    -- ring_key: the account's place on every ring, by the MD5 of its id
+    select account_id, count(*) as n,
+           row_number() over (order by md5(account_id), account_id) as ring_key
     from acts
     group by account_id
 ),
@@ -23,18 +26,60 @@ degree as (
     group by template_id
 ),
 rare as (
-    select a.account_id, a.template_id, a.hour
+    select a.account_id, a.template_id, a.hour, s.ring_key
     from acts as a
     join degree as d on d.template_id = a.template_id
     join size as s on s.account_id = a.account_id
     where d.degree between 2 and $max_degree and s.n >= $min_actions
 ),
+members as (
+    select
+        account_id,
+        template_id,
+        hour,
+        count(*) over (partition by template_id, hour) as crowd,
+        row_number() over (partition by template_id, hour order by ring_key) as pos
+    from rare
+),
+steps as (
+    -- an action of up to 2 x neighbours + 1 accounts pairs them all (each pair once, from its
+    -- earlier position); a more crowded one is a ring, each account tied to the next neighbours
+    select account_id, template_id, hour, crowd, pos,
+           unnest(range(1, case when crowd <= 2 * $neighbours + 1 then crowd - pos + 1
+                                else $neighbours + 1 end)) as step
+    from members
+    where crowd >= 2
+),
+ring as (
+    select least(a.account_id, b.account_id) as src, greatest(a.account_id, b.account_id) as dst,
+           count(*) as shared
+    from steps as a
+    join members as b
+        on b.template_id = a.template_id and b.hour = a.hour
+       and b.pos = case when a.crowd <= 2 * $neighbours + 1 then a.pos + a.step
+                        else (a.pos - 1 + a.step) % a.crowd + 1 end
+    group by least(a.account_id, b.account_id), greatest(a.account_id, b.account_id)
+    having count(*) >= $min_shared
+),
+crowded as (
+    -- accounts in some action too crowded to pair in full: only their pairs can be undercounted
+    select distinct account_id from members where crowd > 2 * $neighbours + 1
+),
+recount as (
+    -- those pairs' shared actions counted in full, crowded actions included
+    select c.src, c.dst, count(*) as shared
+    from (
+        select src, dst from ring
+        where src in (select account_id from crowded) or dst in (select account_id from crowded)
+    ) as c
+    join rare as a on a.account_id = c.src
+    join rare as b on b.account_id = c.dst and b.template_id = a.template_id and b.hour = a.hour
+    group by c.src, c.dst
+),
 shared as (
-    select a.account_id as src, b.account_id as dst, count(*) as shared
-    from rare as a
-    join rare as b
-        on a.template_id = b.template_id and a.hour = b.hour and a.account_id < b.account_id
-    group by a.account_id, b.account_id
+    select g.src, g.dst, coalesce(r.shared, g.shared) as shared
+    from ring as g
+    left join recount as r on r.src = g.src and r.dst = g.dst
 ),
 scored as (
     select

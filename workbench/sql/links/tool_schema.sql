@@ -1,11 +1,12 @@
 -- kind: tool_schema
 -- title: Shared rare tool set
--- description: Links accounts that define the same set of tools (names sorted), when few accounts use that set: one agent harness behind accounts on different access paths and clients.
+-- description: Links accounts that define the same set of tools (names sorted), when few accounts use that set: one agent harness behind accounts on different access paths and clients. A set used by more than 2 x neighbours + 1 accounts ties each of them to its neighbours accounts on either side of a ring ordered by the MD5 of the account id (the same order for every value), so its pairs grow with its accounts, not their square; a pair of such a group that is not on the ring gets no tool_schema edge.
 -- weight: 1 / ln(degree + c) x min(1, requests with the set of the rarer side / full_at)
 -- params: c DOUBLE 5.0 FRAUDAR's constant in 1 / ln(degree + c)
 -- params: max_degree INTEGER 100 a tool set used by more accounts is a framework default and links nothing
 -- params: full_at DOUBLE 20.0 requests with the set (by each account) for full weight
 -- params: min_tools INTEGER 2 sets of fewer tools say too little
+-- params: neighbours INTEGER 16 ring neighbours on each side of an account in a group too large to pair in full
 with used as (
     select account_id, array_to_string(list_sort(tool_names), ',') as value, count(*) as n
     from requests
@@ -13,22 +14,36 @@ with used as (
       and account_id is not null
     group by account_id, array_to_string(list_sort(tool_names), ',')
 ),
-degree as (
-    select value, count(*) as degree
+members as (
+    select
+        account_id,
+        value,
+        n,
+        count(*) over (partition by value) as degree,
+        row_number() over (partition by value order by md5(account_id), account_id) as pos
     from used
-    group by value
+),
+steps as (
+    -- a group of up to 2 x neighbours + 1 accounts is a clique (each pair once, from its
+    -- earlier position); a larger one a ring, each account tied to the next neighbours
+    select account_id, value, n, degree, pos,
+           unnest(range(1, case when degree <= 2 * $neighbours + 1 then degree - pos + 1
+                                else $neighbours + 1 end)) as step
+    from members
+    where degree between 2 and $max_degree
 ),
 pairs as (
     select
-        a.account_id as src,
-        b.account_id as dst,
+        least(a.account_id, b.account_id) as src,
+        greatest(a.account_id, b.account_id) as dst,
         a.value,
-        d.degree,
+        a.degree,
         least(a.n, b.n) as shared
-    from used as a
-    join used as b on a.value = b.value and a.account_id < b.account_id
-    join degree as d on d.value = a.value
-    where d.degree <= $max_degree
+    from steps as a
+    join members as b
+        on b.value = a.value
+       and b.pos = case when a.degree <= 2 * $neighbours + 1 then a.pos + a.step
+                        else (a.pos - 1 + a.step) % a.degree + 1 end
 ),
 final as (
     select
