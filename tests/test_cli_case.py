@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -43,6 +45,8 @@ def test_sql_formats(db: Path, fmt: str) -> None:
     assert code == 0
     if fmt == "json":
         assert json.loads(out) == [{"request_id": "r_ok"}, {"request_id": "r_ok2"}]
+    elif fmt == "csv":  # every field quoted (formula injection guard, issue 15)
+        assert list(csv.reader(io.StringIO(out))) == [["request_id"], ["r_ok"], ["r_ok2"]]
     else:
         assert out.split()[-2:] == ["r_ok", "r_ok2"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -114,8 +115,9 @@ def test_cli_leads_campaigns_and_evaluate(scored: tuple[wb.Case, Path], tmp_path
 
     res = runner.invoke(cli, ["leads", "--db", db, "--format", "csv", "--limit", "2"])
     assert res.exit_code == 0
-    assert res.output.splitlines()[0].startswith("account_id,campaign_id")
-    assert len(res.output.splitlines()) == 3
+    rows = list(csv.reader(io.StringIO(res.output)))
+    assert rows[0][:2] == ["account_id", "campaign_id"]
+    assert len(rows) == 3
 
     res = runner.invoke(cli, ["campaigns", "--db", db])
     assert res.exit_code == 0

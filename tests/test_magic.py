@@ -73,3 +73,25 @@ def test_load_ext_registers_the_cell_magic(ns: dict) -> None:
             shell.run_cell_magic("sql", "", "select $whom")
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_sql_typo_is_one_line_with_duckdbs_hint(ns: dict) -> None:
+    with pytest.raises(ParameterError) as err:
+        run_cell("", "select acount_id from requests", ns)
+    text = str(err.value)
+    assert "\n" not in text
+    assert text.startswith("SQL error: Binder Error")
+    assert 'Candidate bindings: "account_id"' in text
+
+
+def test_window_and_selection_reach_sql_as_variables(ns: dict) -> None:
+    from workbench.widgets.export import share
+    from workbench.widgets.state import InvestigationState
+
+    state = InvestigationState(entity_type="account", entity_id="acct-1")
+    state.selected_requests = ["r2"]
+    share(state, ["acct-1"], ns)
+    df = run_cell("", "select request_id from requests where request_id in "
+                  "(select unnest($wb_selected_requests::VARCHAR[]))", ns)
+    assert df["request_id"].to_list() == ["r2"]
+    assert ns["wb_window_start"] is None

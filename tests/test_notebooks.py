@@ -84,3 +84,38 @@ def test_04_campaign_report_writes_report_and_indicators(world_case, tmp_path):
     assert (tmp_path / f"report-{campaign}.md").exists()
     bundle = stix2.parse((tmp_path / f"indicators-{campaign}.stix.json").read_text("utf-8"))
     assert any(o.type == "campaign" for o in bundle.objects)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_reads_the_case_from_workbench_case(path):
+    book = nbformat.read(path, as_version=4)
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert "case_path = None" in code[0].source  # no hard-coded demo case
+    assert "open_case(case_path)" in code[1].source
+    assert "../demo" not in json.dumps([c.source for c in book.cells])
+
+
+def test_runs_on_the_case_workbench_lab_names(world_case, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CASE", str(world_case.path))
+    campaign = wb.campaigns(world_case)["campaign_id"][0]
+    book = _run("03_adhoc_sql", tmp_path, campaign=campaign)
+    assert "access_path" in _outputs(book)
+
+
+def test_open_case_without_a_case_says_how_to_give_one(monkeypatch):
+    from workbench.errors import CaseError
+    from workbench.notebook import open_case
+
+    monkeypatch.delenv("WORKBENCH_CASE", raising=False)
+    with pytest.raises(CaseError, match="workbench lab --dir FOLDER"):
+        open_case(None)
+
+
+def test_lab_works_on_a_copy_beside_the_case_and_keeps_the_investigators(tmp_path):
+    from workbench.cli.lab import working_copy
+
+    out = working_copy(tmp_path)
+    assert sorted(p.stem for p in out.glob("*.ipynb")) == NAMES
+    (out / "01_triage.ipynb").write_text("{\"mine\": true}")
+    working_copy(tmp_path)
+    assert (out / "01_triage.ipynb").read_text() == "{\"mine\": true}"

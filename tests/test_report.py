@@ -49,7 +49,7 @@ def test_html_only_uses_harmless_tags_and_no_event_handlers(html):
     parsed.feed(html)
     allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "dl",
                "dt", "dd", "table", "tr", "th", "td", "pre", "details", "summary", "img",
-               "span", "code"}
+               "span", "code", "ul", "li"}
     assert parsed.tags <= allowed, parsed.tags - allowed
     assert not [a for a, _ in parsed.attrs if a.startswith("on")]
 
@@ -166,7 +166,7 @@ def test_cli_report_and_indicators(case_file, tmp_path):
     res = runner.invoke(cli, ["indicators", "--db", str(case_file), "--campaign", CAMPAIGN,
                               "--format", "csv"])
     assert res.exit_code == 0, res.output
-    assert res.output.startswith("type,value,first_seen")
+    assert res.output.startswith('"type","value","first_seen"')
     stix = tmp_path / "i.json"
     res = runner.invoke(cli, ["indicators", "--db", str(case_file), "--campaign", CAMPAIGN,
                               "--format", "stix", "--out", str(stix)])
@@ -183,3 +183,14 @@ def test_cli_unknown_campaign_is_one_line(case_file, tmp_path):
     assert res.exit_code == 2
     assert "Unknown campaign 'camp-7f3b'. Did you mean camp-7f3a?" in res.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_timeline_gives_each_model_the_traces_colour(planted):
+    from workbench.colours import model_colour
+    from workbench.handover.report import timeline_spec
+
+    data = report_data.gather(planted, CAMPAIGN, {"first_seen": None, "last_seen": None},
+                              wb.indicators(planted, CAMPAIGN, format="frame"))
+    scale = timeline_spec(data)["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["m-large", "m-next"]
+    assert scale["range"] == [model_colour("m-large"), model_colour("m-next")]

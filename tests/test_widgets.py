@@ -15,6 +15,7 @@ import pytest
 import workbench as wb
 from workbench.errors import ParameterError, UnknownNameError
 from workbench.widgets import InvestigationState, Trace, trace, triage
+from workbench.widgets.grid import click_row
 from workbench.widgets.tables import STYLE
 
 FIXTURE = Path(__file__).parent / "fixtures" / "widgets_case.sql"
@@ -150,13 +151,17 @@ def test_no_panel_carries_live_markup_or_invisible_characters(xss_case: wb.Case)
 def test_long_text_is_cut_with_a_way_to_see_all(xss_case: wb.Case) -> None:
     xss_case.execute("update requests set prompt_text = repeat('A', 5000) || '<END>' "
                      "where request_id = 'req-0-003'")
+    xss_case.execute("update request_content set messages = json_array(json_object('role', "
+                     "'user', 'content', repeat('A', 5000) || '<END>')) "
+                     "where request_id = 'req-0-003'")
     t = trace(xss_case, account="acct-x1")
     t.state.selected_requests = ["req-0-003"]
     assert "show all 5,005 characters" in t.conversation.value
     assert "&lt;END&gt;" in t.conversation.value  # the full text is still there, escaped
-    row = [line for line in t.requests.value.split("<tr>") if "req-0-003" in line][0]
-    assert "&lt;END&gt;" not in row
-    assert "…" in row
+    grid = t.request_grid_box.children[0]
+    cell = grid.data.loc[grid.data["request_id"] == "req-0-003", "prompt"].iloc[0]
+    assert "<END>" not in cell
+    assert cell.endswith("…")
 
 
 def test_links_matrix_shows_why_accounts_are_linked(xss_case: wb.Case) -> None:
@@ -202,12 +207,14 @@ def test_triage_filters_sort_and_opening_a_row(xss_case: wb.Case) -> None:
     assert board.rows["account_id"].to_list()[0] == "acct-benign1"
     board.level.value = "high"
     assert board.rows.height == 2
-    assert "&lt;img src=x" in board.table.value
-    assert "<img" not in board.table.value
-    board.pick.value = "acct-x2"
+    shown = board.grid.data["account_id"].tolist()
+    assert 'acct-<img src=x onerror="window.__pwned=1">' in shown  # drawn as text on a canvas
+    click_row(board.grid, shown.index("acct-x2"))
     assert board.trace is not None
     assert (board.state.entity_type, board.state.entity_id) == ("account", "acct-x2")
     assert board.trace_box.children == (board.trace,)
+    assert board.tabs.selected_index == 1  # the Trace tab, the board one tab away
+    assert "acct-x2 is a lead" in board.why.value
 
 
 def test_triage_and_trace_share_one_state(xss_case: wb.Case) -> None:
@@ -298,7 +305,7 @@ def test_chart_specs_are_valid_vega_lite(xss_case: wb.Case) -> None:
 def test_triage_to_requests_on_the_simulated_world(world_case: wb.Case) -> None:
     board = triage(world_case)
     assert board.rows.height > 0, "the simulated world produced no campaign"
-    board.pick.value = board.rows["campaign_id"][0]
+    click_row(board.grid, 0)
     t = board.trace
     assert t is not None
     assert t.data is not None
@@ -444,3 +451,164 @@ def test_detect_builds_the_rollup(xss_case: wb.Case) -> None:
     t = trace(xss_case, campaign="camp-xss")
     assert t.data is not None
     assert t.data.source == "actor_requests"
+
+
+# -- issue 14: the investigator's screen ----------------------------------------------------
+
+def test_board_ranks_equal_risk_by_evidence(xss_case: wb.Case) -> None:
+    xss_case.execute("update leads set risk = 0.9 where campaign_id = 'camp-xss'")
+    xss_case.execute("""update leads set reasons = '{"detectors": [
+        {"detector": "cot_elicitation", "contribution": 0.5},
+        {"detector": "logit_probing", "contribution": 0.4}]}' where account_id = 'acct-x2'""")
+    board = triage(xss_case)
+    board.kind.value = "leads"
+    assert board.rows["account_id"][0] == "acct-x2"  # two specific detectors beat none
+    assert board.rows["specific"][0] == 2
+
+
+def test_pivot_from_an_ip_prefix_to_its_accounts(xss_case: wb.Case) -> None:
+    board = triage(xss_case)
+    t = board.open_trace("camp-xss")
+    choice = next(v for _, v in t.pivot_pick.options if v == ("ip_prefix", "203.0.113.0/24"))
+    t.pivot_pick.value = choice
+    t.pivot_go.click()
+    assert board.tabs.selected_index == board.TABS.index("Pivot")
+    assert board.pivot.frame is not None
+    assert sorted(board.pivot.frame["account_id"]) == sorted(
+        ["acct-x1", "acct-x2", 'acct-<img src=x onerror="window.__pwned=1">'])
+    assert "3 accounts in 1 campaigns" in board.pivot.summary.value
+    click_row(board.pivot.result.children[0], 0)
+    assert board.state.entity_type == "account"
+    board.pivot.run("payment", "no-such-card")
+    assert "0 accounts" in board.pivot.summary.value
+    board.pivot.run("ip_prefx", "x")
+    assert "Unknown pivot kind &#x27;ip_prefx&#x27;. Did you mean ip_prefix?" \
+        in board.pivot.summary.value
+
+
+def test_network_colours_edges_by_kind_and_a_node_click_opens_it(xss_case: wb.Case) -> None:
+    board = triage(xss_case)
+    sigma = board.show_network("camp-xss")
+    assert board.tabs.selected_index == board.TABS.index("Network")
+    edges = {e["attributes"]["kind"] for e in sigma.data["edges"]}
+    assert edges == {"payment", "ip_prefix_hour", "lockstep_template"}
+    labels = {n["attributes"]["label"] for n in sigma.data["nodes"]}
+    assert 'acct-<img src=x onerror="window.__pwned=1">' in labels
+    node = next(k for k, a in sigma.accounts.items() if a == "acct-x2")
+    sigma.selected_node = node
+    assert (board.state.entity_type, board.state.entity_id) == ("account", "acct-x2")
+    assert board.tabs.selected_index == board.TABS.index("Trace")
+
+
+def test_every_link_kind_has_its_own_colour() -> None:
+    from workbench.config import RiskConfig
+    from workbench.widgets.panels import LINK_COLOURS
+
+    kinds = set(RiskConfig.load().link_weights)
+    assert kinds - set(LINK_COLOURS) == set()  # a new kind gets a colour of its own
+    assert len(set(LINK_COLOURS.values())) == len(LINK_COLOURS)
+
+
+def test_compare_two_accounts_side_by_side(xss_case: wb.Case) -> None:
+    board = triage(xss_case)
+    html = board.compare.run("acct-x1", "acct-benign1")
+    assert html is not None
+    assert html.count("Volume and tokens") == 2
+    assert "Capability mix" in html
+    assert "python-httpx/0.27" in html  # a value both used
+    assert "<img" not in html
+    board.compare.run("acct-x1", "acct-nope")
+    assert "Unknown account &#x27;acct-nope&#x27;" in board.compare.message.value
+
+
+def test_transcript_folds_tool_calls_and_escapes_everything() -> None:
+    from workbench.widgets.tables import transcript
+
+    html = transcript({"system_prompt": "<b>sys</b>", "messages": json.dumps([
+        {"role": "user", "content": [{"type": "text", "text": "<script>x</script>"}]},
+        {"role": "assistant", "content": [{"type": "tool_use", "name": "<i>fetch</i>",
+                                           "input": {"url": "javascript:alert(1)"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "content": "<img src=x>"}]}]),
+        "response": json.dumps({"content": [{"type": "text", "text": "done\u202e"}]})})
+    assert html.index("system") < html.index("user") < html.index("response")
+    assert "<details><summary>tool call &lt;i&gt;fetch&lt;/i&gt;" in html
+    assert "<details><summary>tool result" in html
+    for bad in ("<script", "<img", "<b>", "<i>", "\u202e"):
+        assert bad not in html
+
+
+def test_a_bad_note_tag_shows_its_error_under_the_note_box(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    t.note_text.value = "looks bad"
+    t.note_tag.value = "Needs Review"
+    t.note_save.click()  # no exception escapes to JupyterLab's log console
+    assert "Tag &#x27;Needs Review&#x27; is not allowed" in t.note_message.value
+    assert xss_case.sql("select count(*) as n from case_notes")["n"][0] == 0
+
+
+def test_window_exports_as_csv_and_parquet_beside_the_case(tmp_path: Path) -> None:
+    import polars as pl
+
+    path = tmp_path / "case.duckdb"
+    _fill(wb.open(path))
+    t = trace(wb.open(path, read_only=True), campaign="camp-xss")
+    start = START.timestamp() * 1000
+    _brush(t, start, start + 6 * HOUR_MS)
+    t.export_csv.click()
+    t.export_parquet.click()
+    files = sorted((tmp_path / "exports").iterdir())
+    assert [f.suffix for f in files] == [".csv", ".parquet"]
+    assert pl.read_parquet(files[1]).height == 18
+    assert (files[0].stat().st_mode & 0o777) == 0o600
+
+
+def test_one_colour_per_model_in_every_trace(xss_case: wb.Case) -> None:
+    from workbench.widgets.charts import model_colour
+
+    a = trace(xss_case, account="acct-x1").timeline.spec
+    b = trace(xss_case, account="acct-benign1").timeline.spec
+    for spec in (a, b):
+        scale = spec["layer"][0]["encoding"]["color"]["scale"]
+        assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+            m: model_colour(m) for m in scale["domain"]}
+
+
+def test_tables_show_times_with_their_zone_and_thousands_separators() -> None:
+    from workbench.widgets.tables import cell
+
+    assert cell(datetime(2025, 3, 1, 9, 5, tzinfo=UTC)) == "2025-03-01 09:05 UTC"
+    assert cell(1234567) == "1,234,567"
+
+
+def test_browse_all_requests_in_a_duckdb_backed_grid(xss_case: wb.Case) -> None:
+    t = trace(xss_case, campaign="camp-xss")
+    view = t.browse_all()
+    assert view.data().fetchall()[0][0] is not None
+    assert view._conn is t.data.db  # the private slice, never the case's connection
+
+
+def test_a_cohort_finding_reaches_the_members_it_names(xss_case: wb.Case) -> None:
+    # cohort_churn fired on the shared card's cohort; acct-x2 took part, acct-x1 did not
+    xss_case.execute("""
+        insert into findings by name
+        select 'run-c' as run_id, 'cohort_churn' as detector, 'uuid-churn' as detector_id,
+               'v1' as version, '{}'::json as params, 'high' as level,
+               'cohort' as entity_type, 'payment:pf-9' as entity_id, 0.9 as score,
+               json_object('kind', 'payment', 'value', 'pf-9', 'members_with_traffic', 5,
+                           'turnover', 4.2, 'short_lived_busy_share', 0.8,
+                           'wave_born_share', 0.6, 'replacements', 4, 'births', 5,
+                           'replacement_by_chance', 0.1, 'span_days', 6.0,
+                           'members', ['acct-x2', 'acct-benign1']) as evidence,
+               timestamptz '2025-03-01 00:00:00+00' as first_seen,
+               timestamptz '2025-03-03 00:00:00+00' as last_seen,
+               timestamptz '2025-03-07 00:00:00+00' as ran_at""")
+    t = trace(xss_case, account="acct-x2")
+    assert "cohort_churn" in t.detectors.value
+    assert "accounts paying with card pf-9 turn over like seats" in t.detectors.value
+    assert "cohort_churn" not in trace(xss_case, account="acct-x1").detectors.value
+    board = triage(xss_case)
+    board.kind.value = "leads"
+    board.detector.value = "cohort_churn"
+    assert sorted(board.rows["account_id"]) == ["acct-benign1", "acct-x2"]
+    board.kind.value = "campaigns"
+    assert board.rows["campaign_id"].to_list() == ["camp-xss"]  # through acct-x2

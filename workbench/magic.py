@@ -104,10 +104,31 @@ def run_cell(line: str, cell: str, namespace: dict[str, Any]) -> pl.DataFrame:
                    f"{did_you_mean(name, known)} Define it (e.g. `{name} = ...`) before the cell.")
             raise ParameterError(msg)
         params[name] = namespace[name]
-    result = case.sql(cell, **params)
+    try:
+        result = case.sql(cell, **params)
+    except duckdb.Error as exc:
+        raise ParameterError(sql_error(exc)) from None
     if out is not None:
         namespace[out] = result
     return result
+
+
+def sql_error(exc: BaseException) -> str:
+    """A DuckDB error as one line: its first line and DuckDB's own hint ("Did you mean …").
+
+    Example:
+        >>> import duckdb
+        >>> try:
+        ...     duckdb.connect().sql("selct 1")
+        ... except duckdb.Error as e:
+        ...     print(sql_error(e))
+        SQL error: Parser Error: syntax error at or near "selct" (LINE 1: selct 1)
+    """
+    lines = [x.strip() for x in str(exc).strip().splitlines() if x.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    hints = [x for x in lines[1:] if x.lower().startswith(("did you mean", "hint", "candidate"))]
+    where = next((x for x in lines[1:] if x.startswith("LINE ")), "")
+    return " ".join(["SQL error:", first, *hints, *([f"({where})"] if where else [])])
 
 
 def load_ipython_extension(ipython: Any) -> None:

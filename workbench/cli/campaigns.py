@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ _LIMIT = click.option("--limit", type=click.IntRange(min=0), default=0,
 def _render(df: pl.DataFrame, fmt: str) -> str:
     import polars as pl
 
-    from workbench.safe import visible
+    from workbench.safe import frame_csv, one_line
 
     if fmt == "json":
         rows = df.to_dicts()
@@ -35,14 +34,16 @@ def _render(df: pl.DataFrame, fmt: str) -> str:
                 row["reasons"] = json.loads(row["reasons"])
         return json.dumps(rows, default=str, indent=1)
     if fmt == "csv":
-        flat = df.with_columns(pl.col(c).list.join(";") for c, t in df.schema.items()
-                               if isinstance(t, pl.List))
-        buf = io.StringIO()
-        flat.write_csv(buf)
-        return buf.getvalue()
-    # Table: adversary-influenced ids with their invisible characters made visible.
-    shown = df.with_columns(pl.col(c).map_elements(visible, return_dtype=pl.String)
-                            for c, t in df.schema.items() if t == pl.String)
+        # Account ids are the adversary's: every field quoted and guarded against formulas.
+        return frame_csv(df.with_columns(pl.col(c).cast(pl.String)
+                                         for c, t in df.schema.items() if t == pl.Object))
+    # Table: adversary-influenced ids with control and invisible characters labelled, so no
+    # CR or escape sequence reaches the terminal raw.
+    shown = df.with_columns(
+        [pl.col(c).map_elements(one_line, return_dtype=pl.String)
+         for c, t in df.schema.items() if t == pl.String]
+        + [pl.col(c).list.eval(pl.element().map_elements(one_line, return_dtype=pl.String))
+           for c, t in df.schema.items() if isinstance(t, pl.List) and t.inner == pl.String])
     with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=60, tbl_width_chars=160,
                    fmt_table_cell_list_len=5):
         return str(shown)
@@ -65,13 +66,29 @@ def leads_cmd(db: Path, min_level: str | None, fmt: str, limit: int) -> None:
 
     import workbench as wb
 
-    df = wb.leads(wb.open(db, read_only=True), min_level=min_level)
+    df = with_evidence(wb.leads(wb.open(db, read_only=True), min_level=min_level))
     if limit:
         df = df.head(limit)
     if fmt == "table":
         df = df.with_columns(pl.col("reasons").map_elements(_top, return_dtype=pl.String)
                              .alias("top_detectors")).drop("reasons")
     _echo(_render(df, fmt))
+
+
+def with_evidence(df: pl.DataFrame) -> pl.DataFrame:
+    """Leads with their evidence tie-break, ordered by risk as shown (two decimals), then by
+    the detectors specific to harvesting behind each, then by summed contribution."""
+    import polars as pl
+
+    from workbench.evidence import evidence_rank
+
+    ranks = [evidence_rank(r) for r in df["reasons"].to_list()]
+    out = df.with_columns(specific=pl.Series([n for n, _ in ranks], dtype=pl.Int64),
+                          evidence=pl.Series([round(e, 3) for _, e in ranks], dtype=pl.Float64))
+    return (out.with_columns(shown=pl.col("risk").round(2))
+            .sort(["shown", "specific", "evidence", "account_id"],
+                  descending=[True, True, True, False], nulls_last=True)
+            .drop("shown"))
 
 
 def _echo(text: str) -> None:

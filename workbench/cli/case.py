@@ -96,9 +96,15 @@ def _not_another_database(db: Path) -> None:
 
 
 def _fmt(value: Any) -> str:
-    from workbench.safe import visible
+    from workbench.safe import one_line
 
-    return "" if value is None else visible(str(value)).replace("\n", "\u23ce")
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if hasattr(value, "tzinfo") and hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ")  # a TIMESTAMPTZ keeps its zone (+00:00)
+    return one_line(value)
 
 
 @cli.command("info")
@@ -143,18 +149,23 @@ def sql_cmd(db: Path, query: str, fmt: str, limit: int) -> None:
         msg = f"SQL error: {first}"
         raise WorkbenchError(msg) from None
     if fmt == "csv":
-        sys.stdout.write(df.write_csv())
+        from workbench.safe import frame_csv
+
+        sys.stdout.write(frame_csv(df))
     elif fmt == "json":
         click.echo(json.dumps(df.to_dicts(), default=str, ensure_ascii=False))
     else:
         _table(df.head(limit).rows(), df.columns)
         if df.height > limit:
-            click.echo(f"({df.height} rows, {limit} shown; use --limit or --format csv)")
+            click.echo(f"({df.height:,} rows, {limit:,} shown; use --limit or --format csv)")
 
 
 def _table(rows: list[tuple[Any, ...]], columns: list[str], width: int = 60) -> None:
     # Cells are adversary-written: control and bidi characters are made visible, long ones cut.
+    from workbench.safe import one_line
+
     cells = [[_fmt(v)[:width] for v in r] for r in rows]
+    columns = [one_line(c, width) for c in columns]  # `select 1 as "\r..."` names a column
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     click.echo("  ".join("-" * w for w in widths))

@@ -4,11 +4,16 @@ Sensitive logs are read in locked-down rooms with no internet, so the lab makes 
 call: no news feed, no update check, a read-only extension manager (no PyPI listing), and
 widgets whose charts carry their own Vega (altair's offline JupyterChart). The case path is
 passed to notebooks in the WORKBENCH_CASE environment variable.
+
+The lab serves the case's folder and opens a working copy of the template notebooks there
+(`<case folder>/notebooks/`, copied once, never overwritten): outputs JupyterLab autosaves
+(account ids, prompts) stay with the case, and the shared templates stay clean.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,6 +27,29 @@ CASE_FILE = "case.duckdb"
 # question ("Never", no update check) so no toast asks it, and page_config.json disables the
 # announcements plugin that would fetch news at all. The user's own settings are untouched.
 LAB_SETTINGS = Path(__file__).resolve().parent.parent / "data" / "lab"
+TEMPLATES = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def working_copy(case_dir: str | os.PathLike[str], templates: Path = TEMPLATES) -> Path:
+    """Copy the template notebooks into `<case_dir>/notebooks/` (those not there yet).
+
+    An investigator's working copy is never overwritten; a template added since is copied.
+
+    Example:
+        >>> import tempfile
+        >>> sorted(p.name for p in working_copy(tempfile.mkdtemp()).glob("*.ipynb"))[0]
+        '01_triage.ipynb'
+    """
+    if not templates.is_dir():
+        msg = (f"No template notebooks at {str(templates)!r}: run `workbench lab` from a "
+               "clone of the repository (the templates live in its notebooks/ folder).")
+        raise CaseError(msg)
+    out = Path(case_dir) / "notebooks"
+    out.mkdir(parents=True, exist_ok=True)
+    for nb in sorted(templates.glob("*.ipynb")):
+        if not (out / nb.name).exists():
+            shutil.copyfile(nb, out / nb.name)
+    return out
 
 
 def lab_args(root: Path, *, port: int | None = None, token: str | None = None,
@@ -65,13 +93,14 @@ def case_path(directory: str | os.PathLike[str]) -> Path:
               help="Folder holding case.duckdb (as made by `workbench demo`).")
 @click.option("--port", type=int, default=None, help="Port on 127.0.0.1 (default: Jupyter's).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
-@click.option("--root", type=click.Path(exists=True, file_okay=False), default=".",
-              show_default=True, help="Folder JupyterLab serves (the notebooks).")
-def lab(directory: str, port: int | None, no_browser: bool, root: str) -> None:
-    """Start JupyterLab on loopback, offline, with WORKBENCH_CASE set to the demo case."""
+def lab(directory: str, port: int | None, no_browser: bool) -> None:
+    """Start JupyterLab on loopback, offline, in the case's folder, on a working copy of the
+    template notebooks, with WORKBENCH_CASE set to the case."""
     path = case_path(directory)
+    notebooks = working_copy(path.parent)
     env = {**os.environ, "WORKBENCH_CASE": str(path)}
-    click.echo(f"workbench lab: case {path} (open it with "
-               "wb.open(os.environ['WORKBENCH_CASE'], read_only=True))")
-    args = lab_args(Path(root).resolve(), port=port, open_browser=not no_browser)
+    click.echo(f"workbench lab: case {path}; working copies of the templates in {notebooks} "
+               "(outputs stay there, the templates stay clean)")
+    args = lab_args(path.parent, port=port, open_browser=not no_browser)
+    args.append("--ServerApp.default_url=/lab/tree/notebooks/01_triage.ipynb")
     os.execve(args[0], args, env)

@@ -15,12 +15,37 @@ if TYPE_CHECKING:
 
     from workbench.case import Case
 
-MAX_ACCOUNTS = 200
+MAX_ACCOUNTS = 100
 MAX_LINKS = 50
 MAX_INDICATORS = 300
 MAX_SAMPLES = 8
+MAX_REASONS = 10
 
 _MEMBERS = "members as (select account_id from leads where campaign_id = $c)"
+
+# The campaign accounts behind each shared value (the outside accounts are only counted).
+_TOUCH = f"""
+with {_MEMBERS},
+wanted as (select unnest($types::VARCHAR[]) as type, unnest($values::VARCHAR[]) as value),
+wide as (
+    select r.account_id, r.org_id as org, r.api_key_id as api_key, a.payment_fingerprint,
+           r.ip_prefix, r.user_agent, f.template_id as template
+    from requests r semi join members using (account_id)
+    left join accounts a using (account_id)
+    left join features f using (request_id)
+),
+obs as (
+    select distinct account_id, type, value from (
+        unpivot (select *, account_id as account from wide)
+        on account, org, api_key, payment_fingerprint, ip_prefix, user_agent, template
+        into name type value value)
+),
+final as (
+    select w.type, w.value, list(distinct o.account_id order by o.account_id) as accounts
+    from wanted w join obs o using (type, value) group by all
+)
+select * from final
+"""
 
 _ACCOUNTS = f"""
 with {_MEMBERS},
@@ -79,8 +104,14 @@ hits as (
     where f.entity_type in ('account', 'account_id')
     union all by name
     select f.* from findings f
-    where f.entity_type not in ('account', 'account_id')
+    where f.entity_type not in ('account', 'account_id', 'cohort')
       and list_contains($values, f.entity_id)
+    union all by name
+    -- a cohort finding reaches the members its evidence names as taking part
+    select f.* from findings f
+    where f.entity_type = 'cohort'
+      and list_has_any(json_extract_string(f.evidence, '$.members[*]'),
+                       (select list(account_id) from members))
 ),
 final as (
     select detector, any_value(detector_id) as detector_id, any_value(version) as version,
@@ -113,12 +144,59 @@ limit $n
 
 
 def gather(case: Case, campaign: str, info: dict[str, Any], ind: pl.DataFrame) -> dict[str, Any]:
-    """Everything the report shows, as frames and dicts, sections capped at a readable size."""
+    """Everything the report shows, as frames and dicts, sections capped at a readable size.
+
+    Only the campaign's accounts are named: detector evidence and notes that name an account
+    (or a request) outside the campaign show a placeholder instead (`workbench.privacy`).
+    """
     with case.connect() as con:  # one connection for every section: opening one costs time
         def q(sql: str, **params: Any) -> pl.DataFrame:
             return con.sql(sql, params=params or None).pl()
 
-        return _gather(q, campaign, info, ind)
+        data = _gather(q, campaign, info, ind)
+        _scrub(con, campaign, data)
+        return data
+
+
+_NOTE_IDS = """
+with ids as (select account_id as v from accounts union select account_id from leads
+             union select distinct account_id from requests)
+select distinct v from ids, (select unnest($texts::VARCHAR[]) as t)
+where v is not null and length(v) >= 4 and contains(t, v)
+  and v not in (select account_id from leads where campaign_id = $c)
+"""
+
+
+def _scrub(con: Any, campaign: str, data: dict[str, Any]) -> None:
+    """Replace every outside account or request id in evidence, top entities and notes."""
+    import polars as pl
+
+    from workbench.privacy import OUTSIDE_ACCOUNT, outsiders, scrub, strings_in
+
+    parsed = []
+    for det in data["detectors"]:
+        try:
+            parsed.append(json.loads(det["evidence"] or "null"))
+        except ValueError:
+            parsed.append(det["evidence"])
+    reasons = [json.loads(r or "null") for r in data["reasons"]["reasons"].to_list()]
+    replace = outsiders(con, campaign, strings_in(parsed, reasons, [d["top_entity"] for d in
+                                                                    data["detectors"]]))
+    data["reasons"] = data["reasons"].with_columns(reasons=pl.Series(
+        [json.dumps(scrub(r, replace)) for r in reasons], dtype=pl.String))
+    for det, ev in zip(data["detectors"], parsed, strict=True):
+        det["evidence"] = json.dumps(scrub(ev, replace), ensure_ascii=False, sort_keys=True)
+        det["top_entity"] = scrub(det["top_entity"], replace)
+    notes = data["notes"]
+    if notes.height:
+        texts = [t for t in notes["note"].to_list() if t]
+        hidden = {r[0]: OUTSIDE_ACCOUNT for r in
+                  con.sql(_NOTE_IDS, params={"texts": texts, "c": campaign}).fetchall()}
+        if hidden:
+            from workbench.privacy import scrub_text
+
+            data["notes"] = notes.with_columns(pl.col("note").map_elements(
+                lambda t: scrub_text(t, hidden), return_dtype=pl.String))
 
 
 def _gather(q: Any, c: str, info: dict[str, Any], ind: pl.DataFrame) -> dict[str, Any]:
@@ -142,7 +220,13 @@ def _gather(q: Any, c: str, info: dict[str, Any], ind: pl.DataFrame) -> dict[str
                (select account_id from leads where campaign_id = $c))
         order by created_at""", c=c)
     run_ids = sorted({d["run_id"] for d in detectors if d["run_id"]})
+    shared = ind.filter(ind["outside_accounts"] > 0)
+    touch = q(_TOUCH, c=c, types=shared["type"].to_list(), values=shared["value"].to_list())
     return {
+        "reasons": q("select account_id, risk, reasons::VARCHAR as reasons from leads "
+                     "where campaign_id = $c order by risk desc, account_id limit $n",
+                     c=c, n=MAX_REASONS),
+        "touch": touch,
         "campaign": info, "span": span, "bucket_unit": unit,
         "accounts": accounts.drop("total"),
         "accounts_total": int(accounts["total"][0]) if accounts.height else 0,

@@ -4,8 +4,9 @@ An indicator is a value the campaign's accounts used: the accounts themselves, t
 keys, payment fingerprints, IP prefixes, user agents and prompt templates. Each comes with when
 it was first and last seen, how many of the campaign's accounts and requests used it, how many
 accounts *outside* the campaign used it too (a prefix shared with a university NAT is a poor
-block rule), the detectors behind it (findings on the value itself or on the campaign accounts
-that used it) and the account-link kinds that rest on it. A prompt template counts once the
+block rule), the detectors behind it (findings on the value itself, on the campaign accounts
+that used it, or on a cohort of that value or that those accounts took part in) and the
+account-link kinds that rest on it. A prompt template counts once the
 campaign repeated it (3 requests, or 2 of its accounts): a one-off prompt identifies nothing.
 
 In STIX, user agents and IP prefixes use standard observables (`network-traffic` HTTP headers,
@@ -16,8 +17,6 @@ payment fingerprints and templates have no STIX observable, so their patterns na
 
 from __future__ import annotations
 
-import csv
-import io
 import ipaddress
 import json
 import uuid
@@ -40,6 +39,8 @@ _ENTITY_ALIASES = {"template_id": "template", "account_id": "account", "org_id":
                    "api_key_id": "api_key", "payment": "payment_fingerprint"}
 _LINK_KINDS = {"payment": "payment_fingerprint", "ip_prefix_hour": "ip_prefix",
                "lockstep_template": "template"}
+# Cohort kinds (workbench/sql/cohorts/members.sql) whose shared value is an indicator type.
+_COHORT_KINDS = {"payment": "payment_fingerprint", "ip_prefix": "ip_prefix", "org": "org"}
 # Deterministic STIX ids: the same campaign and value give the same id in every export.
 _NAMESPACE = uuid.UUID("6c1f7b3e-2d4a-5e8f-9b0c-1a2b3c4d5e6f")
 
@@ -83,6 +84,19 @@ fnd as (
              as type,
            entity_id as value, detector
     from findings
+    where entity_type <> 'cohort'
+    union all
+    -- a cohort finding stands on its cohort's shared value (a card, a prefix, an org) ...
+    select map_extract_value(map($cohort_from, $cohort_to),
+                             json_extract_string(evidence, '$.kind')),
+           json_extract_string(evidence, '$.value'), detector
+    from findings
+    where entity_type = 'cohort'
+    union all
+    -- ... and reaches the members its evidence names as taking part
+    select 'account', unnest(json_extract_string(evidence, '$.members[*]')), detector
+    from findings
+    where entity_type = 'cohort'
 ),
 det as (
     select m.type, m.value, f.detector
@@ -111,9 +125,16 @@ order by array_position($types, type), accounts desc, requests desc, value
 """
 
 
-def indicators(case: Case, campaign: str, format: str = "json") -> Any:
+def indicators(case: Case, campaign: str, format: str = "json",
+               redact: bool | str | bytes = False) -> Any:
     """Indicators of one campaign: a CSV or JSON string, a STIX 2.1 bundle (JSON string), or
     with `format="frame"` a polars DataFrame.
+
+    Only the campaign's own accounts and the values they used appear; a value that accounts
+    outside the campaign used too says how many (`outside_accounts`, `safe_to_block` false),
+    never which. `redact=True` (the case's key) or `redact="passphrase"` replaces e-mails, IPs
+    and payment fingerprints with keyed hashes (`workbench.privacy`), for sharing between
+    providers.
 
     Raises UnknownNameError (with "Did you mean …") for a campaign id not in `campaigns`, and for
     an unknown format.
@@ -132,9 +153,15 @@ def indicators(case: Case, campaign: str, format: str = "json") -> Any:
     frame = case.sql(_QUERY, campaign=campaign, types=list(TYPES),
                      min_template_requests=MIN_TEMPLATE_REQUESTS,
                      alias_from=list(_ENTITY_ALIASES), alias_to=list(_ENTITY_ALIASES.values()),
-                     link_from=list(_LINK_KINDS), link_to=list(_LINK_KINDS.values()))
-    if format == "frame":
+                     link_from=list(_LINK_KINDS), link_to=list(_LINK_KINDS.values()),
+                     cohort_from=list(_COHORT_KINDS), cohort_to=list(_COHORT_KINDS.values()))
+    frame = frame.with_columns(safe_to_block=frame["outside_accounts"] == 0)
+    if redact is not False:
+        frame = _redact(case, campaign, frame, None if redact is True else redact)
+    if format == "frame":  # a value in the notebook (and the report's input), not a hand-over
         return frame
+    case.audit("indicators", campaign=campaign, format=format, redacted=redact is not False,
+               values=frame.height)
     if format == "csv":
         return _csv(frame)
     if format == "json":
@@ -142,6 +169,18 @@ def indicators(case: Case, campaign: str, format: str = "json") -> Any:
                            "indicators": frame.to_dicts()}, default=_iso, indent=1,
                           ensure_ascii=False)
     return stix_bundle(case, campaign, frame)
+
+
+def _redact(case: Case, campaign: str, frame: pl.DataFrame,
+            key: str | bytes | None) -> pl.DataFrame:
+    """Values of e-mail, IP and payment kinds as keyed hashes; other values' free text too."""
+    import polars as pl
+
+    from workbench.privacy import redactor
+
+    r = redactor(case, campaign, key)
+    values = [r.value(t, v) for t, v in frame.select("type", "value").iter_rows()]
+    return frame.with_columns(value=pl.Series(values, dtype=pl.String))
 
 
 def check_campaign(case: Case, campaign: str) -> dict[str, Any]:
@@ -164,21 +203,11 @@ def _iso(value: Any) -> str:
     return str(value)
 
 
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, list):
-        value = ";".join(map(str, value))
-    s = _iso(value) if value is not None else ""
-    # A cell a spreadsheet would read as a formula gets a leading quote (CSV injection).
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
-
-
 def _csv(frame: pl.DataFrame) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.iter_rows():
-        writer.writerow([_csv_cell(v) for v in row])
-    return buf.getvalue()
+    # Every field quoted, every line of a value guarded against formulas (workbench.safe).
+    from workbench.safe import frame_csv
+
+    return frame_csv(frame)
 
 
 def _quote(value: str) -> str:
@@ -199,6 +228,10 @@ def stix_pattern(type_: str, value: str) -> tuple[str, bool]:
     if type_ == "user_agent":
         return (f"[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' "
                 f"= {q}]"), False
+    if ":" in value and value.split(":", 1)[0] in ("ip", "pay", "email") and \
+            type_ in ("ip_prefix", "payment_fingerprint"):
+        # A keyed hash from `redact`: no standard observable holds one.
+        return f"[x-llm-redacted:hmac_sha256 = {q}]", True
     if type_ == "ip_prefix":
         try:
             net = ipaddress.ip_network(value, strict=False)
@@ -240,8 +273,11 @@ def stix_bundle(case: Case, campaign: str, frame: pl.DataFrame | None = None) ->
         pattern, custom = stix_pattern(row["type"], row["value"])
         shared = row["outside_accounts"] > 0
         desc = (f"{row['type']} used by {row['accounts']} campaign accounts in "
-                f"{row['requests']} requests; also used by {row['outside_accounts']} accounts "
-                f"outside the campaign. Detectors: {', '.join(row['detectors']) or 'none'}. "
+                f"{row['requests']} requests; "
+                + (f"SHARED: also used by {row['outside_accounts']} accounts outside the "
+                   "campaign (not named), so blocking it would hit them. " if shared else
+                   "used by no account outside the campaign (safe to block). ")
+                + f"Detectors: {', '.join(row['detectors']) or 'none'}. "
                 f"Links: {', '.join(row['link_kinds']) or 'none'}.")
         if custom:
             desc += " The pattern names a custom x-llm object type: no STIX observable exists."

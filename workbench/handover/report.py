@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench._version import __version__
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from workbench.case import Case
 
 FORMATS = ("html", "md")
+MAX_ROWS = 300  # rows of one table in the report; the full lists are in the indicator export
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
         "form-action 'none'; base-uri 'none'")
 _CSS = """
@@ -62,8 +62,14 @@ class _Html(str):
 
 
 def report(case: Case, campaign: str, out: str | os.PathLike[str] | None = None,
-           format: str = "html") -> str:
-    """Write (when `out` is given) and return the evidence report of one campaign.
+           format: str = "html", redact: bool | str | bytes = False) -> str:
+    """Write (when `out` is given, mode 0600) and return the evidence report of one campaign.
+
+    The report leads with what to act on: values safe to block (no account outside the
+    campaign used them), the prompt templates grouped, and the shared values with the
+    campaign accounts they touch. It names the campaign's accounts only: accounts outside it
+    are counted, never named, and their requests never shown. `redact=True` (the case's key)
+    or `redact="passphrase"` replaces e-mails, IPs and payment fingerprints with keyed hashes.
 
     Raises UnknownNameError with "Did you mean …" for a campaign id not in `campaigns`.
 
@@ -79,13 +85,87 @@ def report(case: Case, campaign: str, out: str | os.PathLike[str] | None = None,
         raise err
     info = check_campaign(case, campaign)
     data = gather(case, campaign, info, indicators(case, campaign, format="frame"))
+    data.update(act_on(data))
+    if redact is not False:
+        from workbench.privacy import redactor
+
+        data = _redacted(data, redactor(case, campaign, None if redact is True else redact))
     data["generated_at"] = datetime.now(UTC).replace(microsecond=0)
     data["case_path"] = str(case.path) if case.path else ":memory:"
+    data["redacted"] = redact is not False
     text = _html(data) if format == "html" else _markdown(data)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
+        from workbench.privacy import write_private
+
+        write_private(out, text)
+    case.audit("report", campaign=campaign, format=format, redacted=redact is not False,
+               out=None if out is None else str(out))
     return text
+
+
+def act_on(d: dict[str, Any]) -> dict[str, Any]:
+    """The report's first section: values safe to block, templates grouped, shared values.
+
+    Example:
+        >>> import polars as pl
+        >>> ind = pl.DataFrame({"type": ["ip_prefix", "template"], "value": ["10.0.0.0/24", "t1"],
+        ...     "first_seen": [None, None], "last_seen": [None, None], "accounts": [2, 2],
+        ...     "requests": [9, 5], "outside_accounts": [0, 0], "detectors": [[], ["x"]],
+        ...     "link_kinds": [[], []], "safe_to_block": [True, True]})
+        >>> out = act_on({"indicators": ind, "touch": pl.DataFrame()})
+        >>> out["block"]["value"].to_list(), out["templates"]["templates"].to_list()
+        (['10.0.0.0/24'], [1])
+    """
+    import polars as pl
+
+    ind = d["indicators"]
+    tpl = ind.filter(pl.col("type") == "template")
+    block = ind.filter((pl.col("type") != "template") & (pl.col("outside_accounts") == 0))
+    shared = ind.filter(pl.col("outside_accounts") > 0)
+    touch = d["touch"]
+    if touch.height:
+        shared = shared.join(touch.rename({"accounts": "campaign_accounts"}),
+                             on=["type", "value"], how="left")
+    else:
+        shared = shared.with_columns(campaign_accounts=pl.lit([], dtype=pl.List(pl.String)))
+    groups = (tpl.with_columns(detectors=pl.col("detectors").list.join(", "))
+              .group_by("detectors")
+              .agg(templates=pl.len(), requests=pl.col("requests").sum(),
+                   most_accounts=pl.col("accounts").max(),
+                   outside_accounts=pl.col("outside_accounts").max(),
+                   first_seen=pl.col("first_seen").min(), last_seen=pl.col("last_seen").max(),
+                   hashes=pl.col("value").sort())
+              .sort("requests", "detectors", descending=[True, False]))
+    return {
+        "block": block.select("type", "value", "accounts", "requests", "first_seen",
+                              "last_seen", "detectors"),
+        "templates": groups.select("templates", "detectors", "requests", "most_accounts",
+                                   "outside_accounts", "first_seen", "last_seen", "hashes"),
+        "shared": shared.select("type", "value", "outside_accounts", "campaign_accounts",
+                                "requests"),
+        "indicators_count": ind.height,
+    }
+
+
+def _redacted(d: dict[str, Any], r: Any) -> dict[str, Any]:
+    """Every frame, evidence and text of the report with sensitive values hashed."""
+    import polars as pl
+
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        if isinstance(value, pl.DataFrame):
+            if {"type", "value"} <= set(value.columns):
+                value = value.with_columns(value=pl.Series(
+                    [r.value(t, v) for t, v in value.select("type", "value").iter_rows()],
+                    dtype=pl.String))
+            out[key] = r.frame(value)
+        elif key == "detectors":
+            out[key] = [{**det, "evidence": json.dumps(r.deep(json.loads(det["evidence"]))),
+                         "params": r.text(det["params"]), "top_entity": r.text(det["top_entity"])}
+                        for det in value]
+        else:
+            out[key] = value
+    return out
 
 
 # -- shared formatting ----------------------------------------------------------------------
@@ -164,14 +244,22 @@ def timeline_spec(d: dict[str, Any]) -> dict[str, Any]:
             for r in d["timeline"].iter_rows(named=True)]
     rules = [{"t": _iso(r["released_at"]), "model": r["model"]}
              for r in d["releases"].iter_rows(named=True)]
+    from workbench.colours import model_colour  # the trace's colours, model by model
+
     time_unit = "utcyearmonthdatehours" if d["bucket_unit"] == "hour" else "utcyearmonthdate"
+    models = sorted({b["model"] for b in bars if b["model"] is not None})
     layers: list[dict[str, Any]] = [{
         "data": {"values": bars}, "mark": {"type": "bar"},
         "encoding": {"x": {"field": "t", "type": "temporal", "timeUnit": time_unit,
-                           "title": f"time (UTC, per {d['bucket_unit']})"},
+                           "title": f"time (UTC, per {d['bucket_unit']})",
+                           # One label a day at most, never overlapping.
+                           "axis": {"format": "%b %d", "labelOverlap": "greedy",
+                                    "labelAngle": 0, "tickCount": {"interval": "day"}}},
                      "y": {"field": "requests", "type": "quantitative", "aggregate": "sum",
                            "title": "requests"},
-                     "color": {"field": "model", "type": "nominal"}}}]
+                     "color": {"field": "model", "type": "nominal",
+                               "scale": {"domain": models,
+                                         "range": [model_colour(m) for m in models]}}}}]
     if rules:
         layers.append({"data": {"values": rules}, "mark": {"type": "rule", "strokeDash": [4, 3],
                                                            "color": "black"},
@@ -186,6 +274,74 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+def _html_act(d: dict[str, Any]) -> list[str]:
+    tpl = d["templates"]
+    rows = [f"<tr><td class=\"num\">{g['templates']:,}</td><td>{escape(g['detectors'] or '–')}"
+            f"</td><td class=\"num\">{g['requests']:,}</td><td class=\"num\">"
+            f"{g['most_accounts']:,}</td><td class=\"num\">{g['outside_accounts']:,}</td>"
+            f"<td>{escape(_fmt(g['first_seen']))} to {escape(_fmt(g['last_seen']))}</td>"
+            f"<td><details><summary>{len(g['hashes']):,} hashes</summary><code>"
+            f"{escape(', '.join(g['hashes']))}</code></details></td></tr>"
+            for g in tpl.iter_rows(named=True)]
+    head = ("<tr><th>templates</th><th>detectors</th><th>requests</th><th>most accounts on "
+            "one</th><th>outside accounts (most)</th><th>seen</th><th>hashes</th></tr>")
+    redacted = ('<p class="muted">E-mails, IPs and payment fingerprints are shown as keyed '
+                "hashes (HMAC-SHA256).</p>" if d.get("redacted") else "")
+    block = d["block"]
+    by_type = "".join(
+        f"<tr><td>{escape(t)}</td><td class=\"num\">{len(vals):,}</td><td class=\"num\">"
+        f"{sum(reqs):,}</td><td><code>{escape(', '.join(vals), 4000)}</code></td></tr>"
+        for t, vals, reqs in _grouped(block))
+    return [
+        "<h2>What to act on</h2>", redacted,
+        f"<h3>Safe to block ({block.height:,} values)</h3>",
+        '<p class="muted">No account outside the campaign used these values.</p>',
+        f"<table><tr><th>type</th><th>values</th><th>requests</th><th>the values</th></tr>"
+        f"{by_type}</table>" if by_type else '<p class="muted">None.</p>',
+        "<details><summary>each value with its requests, first and last use and detectors"
+        f"</summary>{_table(block.head(MAX_ROWS), block.height, 'values')}</details>",
+        f"<h3>Prompt templates ({tpl['templates'].sum() if tpl.height else 0:,}, grouped by "
+        "the detectors behind them)</h3>",
+        f"<table>{head}{''.join(rows)}</table>" if rows else '<p class="muted">None.</p>',
+        f"<h3>Shared with accounts outside the campaign ({d['shared'].height:,} values): "
+        "check before blocking</h3>",
+        '<p class="muted">Outside accounts are counted, never named; the campaign accounts '
+        "that use each value are listed. (Inside the provider, <code>workbench pivot --kind "
+        "TYPE --value VALUE</code> lists every account behind a value.)</p>",
+        _table(d["shared"].head(MAX_ROWS), d["shared"].height, "values"),
+    ]
+
+
+def _grouped(block: pl.DataFrame) -> list[tuple[str, list[str], list[int]]]:
+    """(type, values, requests) per indicator type, in the indicators' order."""
+    out: dict[str, tuple[list[str], list[int]]] = {}
+    for t, v, n in block.select("type", "value", "requests").iter_rows():
+        vals, reqs = out.setdefault(t, ([], []))
+        vals.append(str(v))
+        reqs.append(int(n or 0))
+    return [(t, vals, reqs) for t, (vals, reqs) in out.items()]
+
+
+def _in_words(det: dict[str, Any]) -> str:
+    """The strongest finding of one detector as a sentence (its evidence already scrubbed)."""
+    from workbench.evidence import detector_sentence
+
+    return detector_sentence(det["detector"], det["evidence"], det["max_score"])
+
+
+def _html_reasons(d: dict[str, Any]) -> str:
+    from workbench.evidence import lead_sentences
+
+    parts = []
+    for row in d["reasons"].iter_rows(named=True):
+        lines = lead_sentences(row["account_id"], row["reasons"])
+        parts.append(f"<h3>{escape(row['account_id'])} "
+                     f'<span class="muted">risk {row["risk"]:.3f}</span></h3>'
+                     + ("<ul>" + "".join(f"<li>{escape(t)}</li>" for t in lines) + "</ul>"
+                        if lines else '<p class="muted">No reasons recorded.</p>'))
+    return "".join(parts) or '<p class="muted">No accounts.</p>'
+
+
 def _html(d: dict[str, Any]) -> str:
     c = d["campaign"]
     cid = escape(c["campaign_id"])
@@ -197,6 +353,7 @@ def _html(d: dict[str, Any]) -> str:
              "</dl>"]
     if d["notes"].height:
         parts += ["<h3>Investigator notes</h3>", _table(d["notes"])]
+    parts += _html_act(d)
     parts += ["<h2>Timeline</h2>",
               _svg_img(timeline_spec(d), "requests per time bucket by model")
               if d["timeline"].height else '<p class="muted">No requests.</p>',
@@ -204,9 +361,11 @@ def _html(d: dict[str, Any]) -> str:
               "<h3>Links between them</h3>", _table(d["link_kinds"]),
               "<h3>Strongest links</h3>", _table(d["links"], d["links_total"], "links"),
               "<h2>Indicators</h2>",
-              '<p class="muted">Also exported by <code>workbench indicators</code> as CSV, JSON '
-              "or a STIX 2.1 bundle.</p>",
-              _table(d["indicators"], d["indicators_total"], "indicators"),
+              f"<p>All {d['indicators_count']:,} indicators are listed under What to act on, "
+              "above: values safe to block, the templates grouped, the shared values. "
+              "<code>workbench indicators</code> exports them as CSV, JSON or a STIX 2.1 "
+              "bundle.</p>",
+              "<h2>Why these accounts</h2>", _html_reasons(d),
               "<h2>Detectors and evidence</h2>"]
     for det in d["detectors"]:
         parts += [f"<h3>{escape(det['detector'])} "
@@ -215,6 +374,7 @@ def _html(d: dict[str, Any]) -> str:
                   f"max score {det['max_score']:.2f}, {escape(_fmt(det['first_seen']))} to "
                   f"{escape(_fmt(det['last_seen']))}. Id {escape(det['detector_id'])}, "
                   f"version {escape(det['version'])}, run {escape(det['run_id'])}.</p>",
+                  f"<p>{escape(_in_words(det), 1500)}</p>",
                   "<p>Parameters:</p>", html_block(_pretty(det["params"]), 1000),
                   f"<p>Evidence of the strongest finding ({escape(det['top_entity'])}):</p>",
                   html_block(_pretty(det["evidence"]), 1500)]
@@ -252,6 +412,25 @@ def _md_table(frame: pl.DataFrame, total: int | None = None, what: str = "rows")
     return "\n".join(lines) + "\n"
 
 
+def _md_act(d: dict[str, Any]) -> list[str]:
+    import polars as pl
+
+    tpl = d["templates"].with_columns(pl.col("hashes").list.join(", "))
+    return ["## What to act on", "",
+            *(["E-mails, IPs and payment fingerprints are shown as keyed hashes "
+               "(HMAC-SHA256).", ""] if d.get("redacted") else []),
+            f"### Safe to block ({d['block'].height:,} values)", "",
+            "No account outside the campaign used these values.", "",
+            *[f"- {markdown(t)} ({len(vals):,}, {sum(reqs):,} requests): "
+              f"{markdown(', '.join(vals), 4000)}" for t, vals, reqs in _grouped(d["block"])],
+            "",
+            "### Prompt templates, grouped by the detectors behind them", "",
+            _md_table(tpl), f"### Shared with accounts outside the campaign "
+            f"({d['shared'].height:,} values): check before blocking", "",
+            "Outside accounts are counted, never named.", "",
+            _md_table(d["shared"].head(MAX_ROWS), d["shared"].height, "values")]
+
+
 def _markdown(d: dict[str, Any]) -> str:
     c = d["campaign"]
     out = [f"# Evidence report: campaign {markdown(c['campaign_id'])}", "",
@@ -261,20 +440,31 @@ def _markdown(d: dict[str, Any]) -> str:
            *(f"| {k} | {markdown(v, 500)} |" for k, v in _summary_items(d)), ""]
     if d["notes"].height:
         out += ["### Investigator notes", "", _md_table(d["notes"])]
+    out += _md_act(d)
     out += ["## Timeline", "", "Requests per day by model (the HTML report draws them per "
             f"{d['bucket_unit']}, with model releases).", "",
             _md_table(d["daily"]), "## Accounts", "",
             _md_table(d["accounts"], d["accounts_total"], "accounts"),
             "### Links between them", "", _md_table(d["link_kinds"]),
             "### Strongest links", "", _md_table(d["links"], d["links_total"], "links"),
-            "## Indicators", "", _md_table(d["indicators"], d["indicators_total"], "indicators"),
-            "## Detectors and evidence", ""]
+            "## Indicators", "",
+            f"All {d['indicators_count']:,} indicators are listed under What to act on, above. "
+            "`workbench indicators` exports them as CSV, JSON or a STIX 2.1 bundle.", "",
+            "## Why these accounts", ""]
+    from workbench.evidence import lead_sentences
+
+    for row in d["reasons"].iter_rows(named=True):
+        out += [f"### {markdown(row['account_id'])} (risk {row['risk']:.3f})", ""]
+        out += [f"- {markdown(t, 1000)}" for t in lead_sentences(row["account_id"],
+                                                                 row["reasons"])] + [""]
+    out += ["## Detectors and evidence", ""]
     for det in d["detectors"]:
         out += [f"### {markdown(det['detector'])} ({markdown(det['level'])})", "",
                 f"Fired on {det['entities']:,} entities ({markdown(det['entity_types'])}), max "
                 f"score {det['max_score']:.2f}, {_fmt(det['first_seen'])} to "
                 f"{_fmt(det['last_seen'])}. Id {markdown(det['detector_id'])}, version "
                 f"{markdown(det['version'])}, run {markdown(det['run_id'])}.", "",
+                f"- In words: {markdown(_in_words(det), 1500)}",
                 f"- Parameters: {markdown(_pretty(det['params']), 1000)}",
                 f"- Evidence of the strongest finding ({markdown(det['top_entity'])}): "
                 f"{markdown(_pretty(det['evidence']), 1500)}", ""]

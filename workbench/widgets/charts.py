@@ -12,6 +12,7 @@ import functools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from workbench.colours import model_colour
 from workbench.safe import truncate, visible
 
 if TYPE_CHECKING:
@@ -46,6 +47,17 @@ def jupyter_chart(chart: Any, datasets: Datasets) -> alt.JupyterChart:
 def set_data(jc: alt.JupyterChart, datasets: Datasets) -> None:
     """Replace a chart's rows (same chart, new data), e.g. when the window changes."""
     jc.spec = {**(jc.spec or {}), "datasets": datasets}
+
+
+def colour_models(jc: Any, models: list[str]) -> None:
+    """Fix the timeline's model colours to `model_colour` (same model, same colour)."""
+    spec = dict(jc.spec or {})
+    scale = {"domain": models, "range": [model_colour(m) for m in models]}
+    for layer in spec.get("layer", []):
+        color = layer.get("encoding", {}).get("color")
+        if isinstance(color, dict) and color.get("field") == "model":
+            color["scale"] = scale
+    jc.spec = spec
 
 
 def prevalidated(chart: Any) -> Any:

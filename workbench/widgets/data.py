@@ -44,6 +44,9 @@ select detector, level, entity_id, score, evidence::VARCHAR as evidence, first_s
 from findings
 where (entity_type = 'account' and entity_id in (select unnest($accounts::VARCHAR[])))
    or (entity_type = 'campaign' and entity_id = $campaign)
+   -- a cohort finding reaches the members its evidence names as taking part
+   or (entity_type = 'cohort'
+       and list_has_any(json_extract_string(evidence, '$.members[*]'), $accounts::VARCHAR[]))
 """
 
 # Filter and sample requests first (materialized), then join only those rows to features:

@@ -10,6 +10,7 @@ request sets its selection.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -39,14 +40,32 @@ class Trace(w.VBox):
     ActorData behind the panels) and one HTML widget per panel.
     """
 
-    def __init__(self, case: Case, state: InvestigationState, **kwargs: Any) -> None:
+    def __init__(self, case: Case, state: InvestigationState,
+                 pivot: Callable[[str, str], Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
         self.state = state
         self.data: ActorData | None = None
+        self._pivot = pivot
         self.header = w.HTML()
+        self.pivot_pick = w.Dropdown(description="value", options=[],
+                                     layout=w.Layout(width="560px"))
+        self.pivot_go = w.Button(description="Who else used it?", button_style="info")
+        self.pivot_go.on_click(lambda _: self.pivot_on(*(self.pivot_pick.value or ("", ""))))
+        self.pivot_panel: Any = None
+        self.pivot_box = w.VBox()
+        self.request_grid_box = w.VBox()
+        self.export_csv = w.Button(description="Export window (CSV)")
+        self.export_parquet = w.Button(description="Export window (Parquet)")
+        self.export_csv.on_click(lambda _: self._export("csv"))
+        self.export_parquet.on_click(lambda _: self._export("parquet"))
+        self.export_message = w.HTML()
+        self.browse = w.Button(description="Browse all requests (sort, filter)")
+        self.browse.on_click(lambda _: self.browse_all())
+        self.browse_box = w.VBox()
+        self.note_message = w.HTML()
         self.clear_window = w.Button(description="Whole span", tooltip="Clear the time window")
-        self.clear_window.on_click(lambda _: state.clear_window())
+        self.clear_window.on_click(lambda _: self._whole_span())
         self.clear_filters = w.Button(description="Clear drill-down")
         self.clear_filters.on_click(lambda _: setattr(state, "filters", {}))
         self.volume = w.HTML()
@@ -69,7 +88,7 @@ class Trace(w.VBox):
                                     layout=w.Layout(width="420px"))
         self.note_tag = w.Text(placeholder="tag, e.g. escalate", layout=w.Layout(width="160px"))
         self.note_save = w.Button(description="Save note", button_style="primary")
-        self.note_save.on_click(lambda _: self.save_note())
+        self.note_save.on_click(lambda _: self._save_clicked())
         self._drills = {self.drill_template: "template_id", self.drill_account: "account_id",
                         self.drill_access: "access_path"}
         for dd in self._drills:
@@ -78,6 +97,8 @@ class Trace(w.VBox):
         self.request_pick.observe(self._on_pick, names="value")
         state.observe(self._on_actor, names=["entity_type", "entity_id"])
         state.observe(lambda _: self.refresh(), names="window")
+        state.observe(lambda _: self._share(), names=["window", "selected_requests",
+                                                      "entity_id"])
         state.observe(lambda _: self._refresh_requests(), names="filters")
         state.observe(lambda _: self._refresh_conversation(), names="selected_requests")
         self._quiet = False
@@ -95,9 +116,14 @@ class Trace(w.VBox):
     def _open(self) -> None:
         if self.data is not None:
             self.data.close()
+        self.header.value = tables.busy(f"Opening the trace of {self.state.entity_type} "
+                                        f"{self.state.entity_id}…")
+        self.children = [self.header]
         self.data = ActorData(self.case, self.state.entity_type, self.state.entity_id)
         self.timeline = charts.jupyter_chart(
             *charts.timeline(self.data.timeline(), self.data.releases(), self.data.bucket))
+        charts.colour_models(self.timeline, sorted(
+            {r["model"] for rows in self.timeline.spec["datasets"].values() for r in rows}))
         self.timeline.selections.observe(self._on_brush, names=[charts.BRUSH])
         self.capabilities = charts.jupyter_chart(*charts.capability_mix(self.data.capability_mix()))
         links = self.data.links()
@@ -124,11 +150,28 @@ class Trace(w.VBox):
             section("Linked accounts"), row(self.matrix, self.links),
             section("Accounts and access"), row(self.drill_account, self.drill_access),
             row(self.accounts, self.access),
-            section("Requests"), self.requests, self.request_pick, self.conversation,
-            section("Notes"), row(self.note_text, self.note_tag, self.note_save), self.notes,
+            section("Pivot: who else used a value?"), row(self.pivot_pick, self.pivot_go),
+            self.pivot_box,
+            section("Requests"), self.requests, self.request_grid_box, self.request_pick,
+            row(self.export_csv, self.export_parquet, self.browse), self.export_message,
+            self.browse_box, self.conversation,
+            section("Notes"), row(self.note_text, self.note_tag, self.note_save),
+            self.note_message, self.notes,
         ]
 
     # -- reacting ----------------------------------------------------------------------------
+
+    def _share(self) -> None:
+        from workbench.widgets.export import share
+
+        share(self.state, self.data.accounts if self.data is not None else [])
+
+    def _whole_span(self) -> None:
+        # Clear the drawn brush too (the chart keeps it otherwise) and show the whole span.
+        self.state.clear_window()
+        if getattr(self, "timeline", None) is not None:
+            self._resets = getattr(self, "_resets", 0) + 1
+            self.timeline.spec = {**self.timeline.spec, "usermeta": {"reset": self._resets}}
 
     def _on_brush(self, change: Any) -> None:
         value = getattr(change["new"], "value", None) or {}
@@ -185,8 +228,18 @@ class Trace(w.VBox):
             tpl, ["template_id", "requests", "accounts", "capability", "cot", "example_prompt"],
             title="Top templates, with one example prompt each")
         det = d.detectors(win)
+        from workbench.evidence import detector_sentence
+
+        words = [detector_sentence(n, e, sc) for n, e, sc in
+                 det.select("detector", "evidence", "max_score").iter_rows()]
+        import polars as pl
+
         self.detectors.value = tables.html_table(
-            det, title="Detectors that fired on this actor", empty="no detector fired here")
+            det.with_columns(in_words=pl.Series(words, dtype=pl.String)),
+            ["detector", "level", "entities", "max_score", "first_seen", "last_seen",
+             "in_words", "evidence"], limit=400,
+            title="Detectors that fired on this actor (the evidence in words, then its numbers)",
+            empty="no detector fired here")
         acc = d.accounts_table(win)
         self.accounts.value = tables.html_table(acc, title="Busiest accounts")
         access = d.access(win)
@@ -199,6 +252,7 @@ class Trace(w.VBox):
                                                    det["detector"].to_list())
             self.drill_account.options = _options(acc["account_id"].to_list())
             self.drill_access.options = _options(access["access_path"]["value"].to_list())
+            self.pivot_pick.options = self._pivot_options(access, tpl)
         finally:
             self._quiet = False
         self._refresh_requests()
@@ -209,10 +263,18 @@ class Trace(w.VBox):
             return
         df = self.data.requests(self.state.window, self.state.filters)
         what = ", ".join(f"{k} = {charts.label(v, 60)}" for k, v in self.state.filters.items())
-        self.requests.value = tables.html_table(
-            df, ["ts", "request_id", "account_id", "model", "capability", "template_id",
-                 "prompt"], limit=200,
-            title=f"Requests{' where ' + what if what else ''} (first {len(df)} shown)")
+        # The requests themselves are in the grid below (click one to read it); this line
+        # says which.
+        self.requests.value = tables.STYLE + (
+            f'<div class="wb-h">Requests{" where " + escape(what) if what else ""} '
+            f"(the first {len(df):,}; click one to read its conversation)</div>"
+            if df.height else '<div class="wb-muted">no requests in this window</div>')
+        from workbench.widgets.grid import grid
+
+        self.request_grid_box.children = [grid(
+            df.drop("prompt").with_columns(prompt=df["prompt"]),
+            lambda r: setattr(self.state, "selected_requests", [r["request_id"]]),
+            height=300)] if df.height else []
         self._quiet = True
         try:
             self.request_pick.options = [
@@ -237,6 +299,78 @@ class Trace(w.VBox):
         df = notes(self.case, self.state.entity_type, self.state.entity_id)
         self.notes.value = tables.html_table(df, ["created_at", "author", "tag", "note"],
                                              empty="no notes yet")
+
+    def _pivot_options(self, access: dict[str, Any], tpl: Any) -> list[tuple[str, Any]]:
+        opts: list[tuple[str, Any]] = []
+        for kind in ("ip_prefix", "user_agent"):
+            opts += [(f"{kind}: {charts.label(v, 70)}", (kind, v))
+                     for v in access[kind]["value"].to_list() if v is not None]
+        opts += [(f"template: {charts.label(v, 60)}", ("template", v))
+                 for v in tpl["template_id"].to_list() if v is not None]
+        if self.data is not None:
+            extra = self.case.sql(
+                "select distinct 'payment_fingerprint' as k, payment_fingerprint as v "
+                "from accounts where account_id in (select unnest($a::VARCHAR[])) "
+                "union select distinct 'email_domain', email_domain from accounts "
+                "where account_id in (select unnest($a::VARCHAR[])) "
+                "union select distinct 'org', org_id from accounts "
+                "where account_id in (select unnest($a::VARCHAR[])) order by 1, 2 limit 60",
+                a=self.data.accounts[:500])
+            opts += [(f"{k}: {charts.label(v, 70)}", (k, v)) for k, v in extra.iter_rows()
+                     if v is not None]
+        return opts
+
+    def pivot_on(self, kind: str, value: str) -> Any:
+        """Who else used this value: the board's Pivot tab, or a pivot panel in the trace."""
+        if not kind:
+            return None
+        if self._pivot is not None:
+            return self._pivot(kind, value)
+        from workbench.widgets.panels import PivotPanel
+
+        if self.pivot_panel is None:
+            self.pivot_panel = PivotPanel(self.case, lambda t, i: self.state.set_actor(t, i))
+            self.pivot_box.children = [self.pivot_panel]
+        return self.pivot_panel.run(kind, value)
+
+    def window_requests(self) -> Any:
+        """The actor's requests in the brushed window (and drill-down), as a polars DataFrame."""
+        if self.data is None:
+            return None
+        where, p = self.data._where(self.state.window, self.state.filters)
+        return self.data._q(f"select * from actor where {where} order by ts, request_id", **p)
+
+    def _export(self, fmt: str) -> Any:
+        from workbench.widgets.export import export
+
+        try:
+            path = export(self.window_requests(), self.case, self.state, fmt)
+        except Exception as exc:
+            self.export_message.value = tables.error(exc)
+            return None
+        self.export_message.value = (f'<div class="wb-muted">Wrote {escape(str(path))}; in '
+                                     "<code>%%sql</code> use $wb_window_start, $wb_window_end, "
+                                     "$wb_selected_requests and $wb_accounts.</div>")
+        return path
+
+    def browse_all(self) -> Any:
+        """Every request of the actor in a DuckDB-backed grid (quak): sort and filter in the
+        browser without copying them; `trace.browser.data()` is the filtered relation."""
+        from workbench.widgets.grid import big_table
+
+        if self.data is None:
+            return None
+        self.browser = big_table(self.data.db, "actor")
+        self.browse_box.children = [self.browser]
+        return self.browser
+
+    def _save_clicked(self) -> None:
+        try:
+            self.save_note()
+        except Exception as exc:  # shown under the note box, where the click was
+            self.note_message.value = tables.error(exc)
+        else:
+            self.note_message.value = '<div class="wb-muted">Saved.</div>'
 
     def save_note(self) -> str | None:
         """Save the note box's text and tag on this actor in the case; clear the boxes."""
