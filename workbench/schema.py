@@ -236,7 +236,8 @@ ACCOUNT_LINKS = _t("account_links", "Weighted edges of the account graph.", [
     ("src", "VARCHAR", "Account id (src < dst)."),
     ("dst", "VARCHAR", "Account id."),
     ("kind", "VARCHAR", "payment, ip_prefix_hour, sync_activity, sync_shape, "
-                        "lockstep_template, near_duplicate, system_prompt, signup_burst."),
+                        "lockstep_template, near_duplicate, system_prompt, signup_burst, "
+                        "tool_schema (docs/links.md), or cohort (from cohort findings)."),
     ("value", "VARCHAR", "The shared value (fingerprint, prefix, template, …)."),
     ("weight", "DOUBLE", "Edge weight after down-weighting common values."),
     ("evidence", "JSON", "Why: the shared value's degree, counts, similarity."),
