@@ -255,7 +255,8 @@ def format_report(result: dict[str, Any]) -> str:
             lines.append(f"{(arch + tag)[:26]:<26} {m['accounts']:<9} " + " ".join(
                 f"{m[lv]:<7.4f}" for lv in LEVELS))
     if result.get("detectors"):
-        lines += ["", "accounts reached per detector", "detector                      campaign legit"]
+        lines += ["", "accounts reached per detector",
+                  "detector                      campaign legit"]
         for det, d in result["detectors"].items():
             lines.append(f"{det[:29]:<29} {d['campaign']:<8} {d['legit']}")
     return "\n".join(lines)
