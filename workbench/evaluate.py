@@ -195,10 +195,15 @@ def match_campaigns(truth: Truth, found: Leads) -> list[dict[str, Any]]:
             members[c][truth.get(a, (None, ""))[0] or ""] += 1
     out = []
     for cid, accts in sorted(planted.items()):
-        where = Counter(found[a][0] for a in accts if a in found and found[a][0])
-        best, overlap = (min(where.items(), key=lambda kv: (-kv[1], -kv[1] / size[kv[0]],
-                                                            kv[0]))
-                         if where else (None, 0))
+        where: Counter[str] = Counter()
+        for a in accts:
+            if a in found and (fc := found[a][0]):
+                where[fc] += 1
+        best: str | None = None
+        overlap = 0
+        if where:
+            best, overlap = min(where.items(), key=lambda kv: (-kv[1], -kv[1] / size[kv[0]],
+                                                               kv[0]))
         coverage = overlap / len(accts)
         purity = overlap / size[best] if best else 0.0
         merged = sorted(p for p in members.get(best or "", {}) if p and p != cid)
