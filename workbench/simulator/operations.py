@@ -212,8 +212,9 @@ def _hydra_shift(rng: random.Random, world: World, a: Actor) -> None:
     sh = world.shift
     if "hydra_network" in sh.camouflage:
         a.extra["genuine"] = sh.camouflage["hydra_network"]
-    if sh.hydra_censor:
+    if sh.hydra_censor:  # rewrites at their own share, none inside the reasoning requests
         a.extra["censor"] = sh.hydra_censor
+        a.extra["mix"] = (0.7, 1.0)
     if "hydra_network" in sh.path_mix:
         mix = sh.path_mix["hydra_network"]
         kind = rng.choices(("direct", "cloud", "reseller"), mix)[0]

@@ -1,0 +1,150 @@
+"""Sensitivity: precision and recall at level high and above as each setting moves by ±50 %.
+
+Two kinds of setting: every numeric knob of risk.toml (`RiskConfig.knobs()`, changed with
+`RiskConfig.replace` and re-linked with `wb.link(case, config=...)`, detectors not rerun), and
+every int or float parameter a detector declares in its `-- param:` header (only that detector
+rerun, on a fresh copy of the cached case, with `wb.detect(case, only=[name], params=...)`).
+A move that costs more than `CLIFF` recall or precision is a cliff: the figure depends on that
+one value, a sign it was fitted to the worlds it was tuned on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _worlds import Built, copy_case
+
+FACTORS = (0.5, 1.5)
+CLIFF = 0.1
+# Knobs that are not thresholds or weights of detection: moving them measures nothing.
+SKIP = {"campaigns.seed": "Louvain's random seed", "campaigns.top_detectors": "reasons only",
+        "campaigns.top_links": "reasons only"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting to move: a risk.toml knob or a detector parameter."""
+
+    kind: str  # "risk" or "detector"
+    key: str  # section.key, or detector.param
+    default: float
+    integer: bool
+
+    def moved(self, factor: float) -> float | int:
+        value = self.default * factor
+        return max(1, round(value)) if self.integer and self.default >= 1 else (
+            round(value) if self.integer else round(value, 6))
+
+
+def settings(only: list[str] | None = None) -> list[Setting]:
+    """Every setting the sweep moves (or those whose key contains one of `only`)."""
+    from workbench.catalogue import detectors
+    from workbench.config import RiskConfig
+
+    cfg = RiskConfig.load()
+    ints = {f"campaigns.{k}" for k, v in vars(cfg.campaigns).items() if isinstance(v, int)}
+    out = [Setting("risk", k, v, k in ints) for k, v in sorted(cfg.knobs().items())
+           if k not in SKIP and v != 0]
+    for name, det in sorted(detectors().items()):
+        for p in det.params:
+            if p.type in ("int", "float"):
+                out.append(Setting("detector", f"{name}.{p.name}", float(p.default),
+                                   p.type == "int"))
+    if only:
+        out = [s for s in out if any(o in s.key for o in only)]
+    return out
+
+
+def _high(case: Any, truth: dict[str, tuple[str | None, str]]) -> tuple[float, float]:
+    from workbench.evaluate import score
+
+    rows = case.sql("select account_id, campaign_id, risk, level from leads").rows()
+    high = score(truth, {a: (c, float(r), lv) for a, c, r, lv in rows})["levels"]["high"]
+    return high["precision"], high["recall"]
+
+
+def sweep_world(built: Built, chosen: list[Setting], work: Path,
+                say: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Every move of every setting on one cached world; one row per (setting, factor)."""
+    import workbench as wb
+    from workbench.config import RiskConfig
+    from workbench.evaluate import read_truth
+
+    truth = read_truth(built.truth)
+    work.mkdir(parents=True, exist_ok=True)
+    master = wb.open(built.case, read_only=True)
+    base_p, base_r = _high(master, truth)
+    master.close()
+    cfg = RiskConfig.load()
+    rows: list[dict[str, Any]] = []
+    stem = f"{built.world}-{built.seed}"
+
+    def record(s: Setting, factor: float, value: float, case: Any, t0: float,
+               error: str = "") -> None:
+        p, r = _high(case, truth) if case is not None else (float("nan"), float("nan"))
+        rows.append({"world": built.world, "seed": built.seed, "kind": s.kind, "key": s.key,
+                     "default": s.default, "factor": factor, "value": value,
+                     "precision": p, "recall": r, "base_precision": base_p,
+                     "base_recall": base_r, "d_precision": round(p - base_p, 4),
+                     "d_recall": round(r - base_r, 4), "error": error,
+                     "seconds": round(time.perf_counter() - t0, 2)})
+
+    linked = wb.open(copy_case(built.case, work / f"{stem}-link.duckdb"))
+    try:
+        for s in (x for x in chosen if x.kind == "risk"):
+            for factor in FACTORS:
+                t0, value = time.perf_counter(), s.moved(factor)
+                try:
+                    wb.link(linked, config=cfg.replace(s.key, value))
+                except Exception as exc:  # noqa: BLE001 - a rejected value is a result too
+                    record(s, factor, value, None, t0, f"{type(exc).__name__}: {exc}")
+                    continue
+                record(s, factor, value, linked, t0)
+            say(f"  {stem} {s.key}: " + ", ".join(
+                f"x{r['factor']} P {r['precision']:.3f} R {r['recall']:.3f}"
+                for r in rows[-2:]))
+    finally:
+        linked.close()
+    for s in (x for x in chosen if x.kind == "detector"):
+        name, param = s.key.split(".", 1)
+        for factor in FACTORS:
+            t0, value = time.perf_counter(), s.moved(factor)
+            case = wb.open(copy_case(built.case, work / f"{stem}-step.duckdb"))
+            try:
+                wb.detect(case, only=[name], params={name: {param: value}}, config=cfg)
+                record(s, factor, value, case, t0)
+            except Exception as exc:  # noqa: BLE001 - a rejected value is a result too
+                record(s, factor, value, None, t0, f"{type(exc).__name__}: {exc}")
+            finally:
+                case.close()
+        say(f"  {stem} {s.key}: " + ", ".join(
+            f"x{r['factor']} P {r['precision']:.3f} R {r['recall']:.3f}" for r in rows[-2:]))
+    for p in work.glob(f"{stem}-*.duckdb*"):
+        p.unlink()
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per setting: the worst change of recall and of precision over worlds at each factor,
+    and the cliffs (world, factor, what dropped by how much)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        s = out.setdefault(r["key"], {"kind": r["kind"], "default": r["default"], "moves": {},
+                                      "cliffs": [], "errors": []})
+        m = s["moves"].setdefault(r["factor"], {"value": r["value"], "d_recall": 0.0,
+                                                "d_precision": 0.0, "gain_recall": 0.0})
+        if r["error"]:
+            s["errors"].append(f"{r['world']} x{r['factor']}: {r['error']}")
+            continue
+        m["d_recall"] = min(m["d_recall"], r["d_recall"])
+        m["d_precision"] = min(m["d_precision"], r["d_precision"])
+        m["gain_recall"] = max(m["gain_recall"], r["d_recall"])
+        for what in ("recall", "precision"):
+            if r[f"d_{what}"] < -CLIFF:
+                s["cliffs"].append(f"{r['world']} x{r['factor']}: {what} "
+                                   f"{r[f'base_{what}']:.3f} -> {r[what]:.3f}")
+    return out
