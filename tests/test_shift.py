@@ -81,7 +81,7 @@ def test_named_shifts_are_deterministic_and_differ_by_seed() -> None:
     assert set(resolve(7, 1).dims) == set(DIMENSIONS)
     assert set(NAMED["shift-all"]) == set(DIMENSIONS)
     moved = [set(NAMED[n]) for n in ("shift-a", "shift-b", "shift-c")]
-    assert not (moved[0] & moved[1]) and not (moved[1] & moved[2]) and not (moved[0] & moved[2])
+    assert sum(len(m) for m in moved) == len(set.union(*moved))  # each moves its own dimensions
 
 
 def test_unknown_shift_names_the_closest() -> None:
