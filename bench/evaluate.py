@@ -223,7 +223,7 @@ def sweep_rows(rows: list[dict[str, Any]]) -> tuple[list[list[Any]], list[str], 
                          f"P {m['d_precision']:+.3f}")
         if s["errors"]:
             cells.append("error: " + "; ".join(s["errors"])[:120])
-        flag = "**cliff**" if s["cliffs"] else ""
+        flag = "yes" if s["cliffs"] else ""
         if biggest >= 0.01 or s["cliffs"] or s["errors"]:
             moved.append([key, f"{s['default']:g}", *cells[:2], flag])
         else:
@@ -281,9 +281,11 @@ def render(results: list[dict[str, Any]], sweep: list[dict[str, Any]], sizes: di
                 "value, the worst change of recall over those worlds (and the best), and the "
                 f"worst change of precision, at high+. A cliff costs more than {CLIFF} recall "
                 "or precision in some world.", "",
-                table(["setting", "default", f"x{FACTORS[0]}", f"x{FACTORS[1]}", ""], moved)
+                table(["setting", "default", f"x{FACTORS[0]}", f"x{FACTORS[1]}", "cliff"], moved)
                 if moved else "No setting moves recall or precision by 0.01 or more.", ""]
-        out += ["Cliffs:", ""] + ([f"- {c}" for c in cliffs] or ["- none"])
+        out += ["Cliffs (`levels.*` move the bar the figures are read at, so theirs say how "
+                "close the risks sit to it rather than that a weight was fitted):", ""]
+        out += [f"- {c}" for c in cliffs] or ["- none"]
         out += ["", f"Settings that moved neither by 0.01 anywhere ({len(still)}): "
                 + ", ".join(f"`{k}`" for k in still) + "."]
     return "\n".join(out)
