@@ -5,11 +5,14 @@ Two kinds of setting: every numeric knob of risk.toml (`RiskConfig.knobs()`, cha
 every int or float parameter a detector declares in its `-- param:` header (only that detector
 rerun, on a fresh copy of the cached case, with `wb.detect(case, only=[name], params=...)`).
 A move that costs more than `CLIFF` recall or precision is a cliff: the figure depends on that
-one value, a sign it was fitted to the worlds it was tuned on.
+one value, a sign it was fitted to the worlds it was tuned on. Each step's result is kept next
+to the cached case (`<case>.sweep.json`), so an interrupted or repeated sweep on the same case
+and code resumes instead of starting again.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,34 +85,54 @@ def sweep_world(built: Built, chosen: list[Setting], work: Path,
     cfg = RiskConfig.load()
     rows: list[dict[str, Any]] = []
     stem = f"{built.world}-{built.seed}"
+    # Steps already measured on this very case (same world, sizes and code) are not rerun.
+    memo_path = built.case.with_suffix(".sweep.json")
+    memo: dict[str, dict[str, Any]] = (json.loads(memo_path.read_text())
+                                       if memo_path.exists() else {})
 
     def record(s: Setting, factor: float, value: float, case: Any, t0: float,
                error: str = "") -> None:
         p, r = _high(case, truth) if case is not None else (float("nan"), float("nan"))
-        rows.append({"world": built.world, "seed": built.seed, "kind": s.kind, "key": s.key,
-                     "default": s.default, "factor": factor, "value": value,
-                     "precision": p, "recall": r, "base_precision": base_p,
-                     "base_recall": base_r, "d_precision": round(p - base_p, 4),
-                     "d_recall": round(r - base_r, 4), "error": error,
-                     "seconds": round(time.perf_counter() - t0, 2)})
+        row = {"world": built.world, "seed": built.seed, "kind": s.kind, "key": s.key,
+               "default": s.default, "factor": factor, "value": value,
+               "precision": p, "recall": r, "base_precision": base_p,
+               "base_recall": base_r, "d_precision": round(p - base_p, 4),
+               "d_recall": round(r - base_r, 4), "error": error,
+               "seconds": round(time.perf_counter() - t0, 2)}
+        rows.append(row)
+        memo[f"{s.key}|{factor}|{value}"] = row
+        tmp = memo_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(memo))
+        tmp.replace(memo_path)
 
-    linked = wb.open(copy_case(built.case, work / f"{stem}-link.duckdb"))
-    try:
-        for s in (x for x in chosen if x.kind == "risk"):
-            for factor in FACTORS:
-                t0, value = time.perf_counter(), s.moved(factor)
-                try:
-                    wb.link(linked, config=cfg.replace(s.key, value))
-                except Exception as exc:  # noqa: BLE001 - a rejected value is a result too
-                    record(s, factor, value, None, t0, f"{type(exc).__name__}: {exc}")
-                    continue
-                record(s, factor, value, linked, t0)
-            say(f"  {stem} {s.key}: " + ", ".join(
-                f"x{r['factor']} P {r['precision']:.3f} R {r['recall']:.3f}"
-                for r in rows[-2:]))
-    finally:
-        linked.close()
-    for s in (x for x in chosen if x.kind == "detector"):
+    def done(s: Setting) -> bool:
+        hits = [memo.get(f"{s.key}|{f}|{s.moved(f)}") for f in FACTORS]
+        if all(hits):
+            rows.extend(h for h in hits if h)
+            return True
+        return False
+
+    def show(s: Setting) -> None:
+        say(f"  {stem} {s.key}: " + ", ".join(
+            f"x{r['factor']} P {r['precision']:.3f} R {r['recall']:.3f}" for r in rows[-2:]))
+
+    todo = [x for x in chosen if x.kind == "risk" and not done(x)]
+    if todo:
+        linked = wb.open(copy_case(built.case, work / f"{stem}-link.duckdb"))
+        try:
+            for s in todo:
+                for factor in FACTORS:
+                    t0, value = time.perf_counter(), s.moved(factor)
+                    try:
+                        wb.link(linked, config=cfg.replace(s.key, value))
+                    except Exception as exc:  # noqa: BLE001 - a rejected value is a result
+                        record(s, factor, value, None, t0, f"{type(exc).__name__}: {exc}")
+                        continue
+                    record(s, factor, value, linked, t0)
+                show(s)
+        finally:
+            linked.close()
+    for s in (x for x in chosen if x.kind == "detector" and not done(x)):
         name, param = s.key.split(".", 1)
         for factor in FACTORS:
             t0, value = time.perf_counter(), s.moved(factor)
@@ -121,11 +144,11 @@ def sweep_world(built: Built, chosen: list[Setting], work: Path,
                 record(s, factor, value, None, t0, f"{type(exc).__name__}: {exc}")
             finally:
                 case.close()
-        say(f"  {stem} {s.key}: " + ", ".join(
-            f"x{r['factor']} P {r['precision']:.3f} R {r['recall']:.3f}" for r in rows[-2:]))
+        show(s)
     for p in work.glob(f"{stem}-*.duckdb*"):
         p.unlink()
-    return rows
+    order = {(x.key, f): i for i, (x, f) in enumerate((x, f) for x in chosen for f in FACTORS)}
+    return sorted(rows, key=lambda r: order.get((r["key"], r["factor"]), 0))
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

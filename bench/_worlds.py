@@ -6,8 +6,9 @@ A world name is one or more parts joined by `+`: `normal`, `evasive`, `metadata-
 `bench/out/cache/worlds/` and loads and detects it into `bench/out/cache/cases/`, keyed by the
 world, the seed, the sizes and a fingerprint of the code (the simulator's for the logs, the
 whole package and the detectors for the case), so a rerun after a detection change reuses the
-logs and a rerun with no change reuses the detected case. Stale entries of the same world and
-seed are removed when a new one is written.
+logs and a rerun with no change reuses the detected case (and, next to it, the sensitivity
+sweep's steps already measured on it: `_sweep`). Stale entries of the same world and seed are
+removed when a new one is written; `--quick` runs keep their own folder, `cache/quick/`.
 """
 
 from __future__ import annotations
@@ -70,16 +71,27 @@ def _digest(paths: list[Path], extra: str = "") -> str:
     return h.hexdigest()[:12]
 
 
-def _code(*folders: str) -> list[Path]:
+def _code(*folders: str, without: tuple[str, ...] = ()) -> list[Path]:
     return [p for f in folders for p in (ROOT / f).rglob("*")
             if p.is_file() and p.suffix in (".py", ".sql", ".json", ".toml")
-            and "__pycache__" not in p.parts]
+            and "__pycache__" not in p.parts
+            and not str(p.relative_to(ROOT)).startswith(without)]
+
+
+# Real-text code: only worlds with text="corpus" ever run it, so only their logs depend on it.
+CORPUS_CODE = ("workbench/simulator/corpus.py", "workbench/simulator/data/corpus_pools.json")
+# What a detected case cannot depend on: the simulator (its output is keyed apart) and the
+# presentation layer, which the import contracts keep from being imported by detection.
+NOT_DETECTION = ("workbench/simulator", "workbench/evaluate.py", "workbench/widgets",
+                 "workbench/handover", "workbench/cli", "workbench/magic.py")
 
 
 @functools.cache
-def fingerprints() -> tuple[str, str]:
-    """(simulator code, whole package and detectors) digests."""
-    return _digest(_code("workbench/simulator")), _digest(_code("workbench", "queries"))
+def fingerprints(real_text: bool = False) -> tuple[str, str]:
+    """(simulator code, detection code: the package but the simulator and presentation, and
+    the detectors) digests."""
+    sim = _code("workbench/simulator", without=() if real_text else CORPUS_CODE)
+    return _digest(sim), _digest(_code("workbench", "queries", without=NOT_DETECTION))
 
 
 @dataclass
@@ -106,15 +118,12 @@ def _fresh(folder: Path, stem: str, keep: Path) -> None:
             shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
-def build(world: str, seed: int, accounts: int, days: int, requests: int,
-          cache: Path = CACHE) -> Built:
-    """Simulate (or reuse) a world, load and detect it (or reuse the case); return where."""
-    import workbench as wb
-    from workbench.simulator import simulate
-
+def where(world: str, seed: int, accounts: int, days: int, requests: int,
+          cache: Path = CACHE) -> tuple[dict[str, object], Path, Path]:
+    """The `simulate()` arguments, the logs folder and the case file of a world."""
     args = {**spec(world), "accounts": accounts, "days": days, "requests": requests,
             "seed": seed}
-    sim_fp, all_fp = fingerprints()
+    sim_fp, all_fp = fingerprints(needs_corpus(world))
     corpus = ""
     if needs_corpus(world):
         root = corpus_root()
@@ -123,8 +132,17 @@ def build(world: str, seed: int, accounts: int, days: int, requests: int,
     wkey = hashlib.sha1(json.dumps([args, sim_fp, corpus], sort_keys=True).encode()
                         ).hexdigest()[:12]
     ckey = hashlib.sha1(f"{wkey}:{all_fp}".encode()).hexdigest()[:12]
-    out = cache / "worlds" / f"{stem}-{wkey}"
-    case_path = cache / "cases" / f"{stem}-{ckey}.duckdb"
+    return args, cache / "worlds" / f"{stem}-{wkey}", cache / "cases" / f"{stem}-{ckey}.duckdb"
+
+
+def build(world: str, seed: int, accounts: int, days: int, requests: int,
+          cache: Path = CACHE) -> Built:
+    """Simulate (or reuse) a world, load and detect it (or reuse the case); return where."""
+    import workbench as wb
+    from workbench.simulator import simulate
+
+    args, out, case_path = where(world, seed, accounts, days, requests, cache)
+    stem = f"{world}-{seed}"
     done = case_path.with_suffix(".json")
     if done.exists() and case_path.exists():
         meta = json.loads(done.read_text())

@@ -39,12 +39,13 @@ SWEEP_WORLDS = ("normal", "metadata-only", "shift-all", "shift-all+real-text")
 TARGET_P, TARGET_R, META_P, META_R, FP_MAX, RECOVER = 0.97, 0.95, 0.90, 0.85, 0.005, 0.9
 
 
-def run_world(world: str, seed: int, accounts: int, days: int, requests: int) -> dict[str, Any]:
+def run_world(world: str, seed: int, accounts: int, days: int, requests: int,
+              cache: Path = CACHE) -> dict[str, Any]:
     """Build (or reuse) one world and score it against its truth."""
     import workbench as wb
     from workbench.evaluate import evaluate
 
-    built = build(world, seed, accounts, days, requests)
+    built = build(world, seed, accounts, days, requests, cache)
     case = wb.open(built.case, read_only=True)
     try:
         result = evaluate(case, built.truth)
@@ -57,9 +58,9 @@ def run_world(world: str, seed: int, accounts: int, days: int, requests: int) ->
 
 
 def run_sweep(world: str, seed: int, accounts: int, days: int, requests: int,
-              only: list[str] | None) -> list[dict[str, Any]]:
-    built = build(world, seed, accounts, days, requests)
-    return sweep_world(built, settings(only), CACHE / "work",
+              only: list[str] | None, cache: Path = CACHE) -> list[dict[str, Any]]:
+    built = build(world, seed, accounts, days, requests, cache)
+    return sweep_world(built, settings(only), cache / "work",
                        say=lambda line: print(line, flush=True))
 
 
@@ -206,6 +207,37 @@ def detector_rows(pooled: dict[str, list[dict[str, Any]]]) -> tuple[list[str], l
     return ["detector", *worlds], rows
 
 
+def reach_rows(pooled: dict[str, list[dict[str, Any]]],
+               specific: tuple[str, ...]) -> list[list[Any]]:
+    """World x archetype: the detectors whose findings reach its accounts (summed over seeds);
+    every planted archetype, and the legitimate ones a harvesting-specific detector reaches."""
+    rows = []
+    for world, rs in pooled.items():
+        accounts: dict[str, int] = {}
+        planted: set[str] = set()
+        for r in rs:
+            for arch, v in r["recall_by_archetype"].items():
+                accounts[arch] = accounts.get(arch, 0) + v["accounts"]
+                planted.add(arch)
+            for arch, v in r["false_positives"].items():
+                accounts[arch] = accounts.get(arch, 0) + v["accounts"]
+        reach: dict[str, dict[str, int]] = {}
+        for r in rs:
+            for det, d in r["detectors"].items():
+                for arch, n in d["by_archetype"].items():
+                    reach.setdefault(arch, {})
+                    reach[arch][det] = reach[arch].get(det, 0) + n
+        for arch in sorted(accounts, key=lambda a: (a not in planted, a)):
+            got = reach.get(arch, {})
+            if arch not in planted and not any(d in specific for d in got):
+                continue
+            cells = ", ".join(f"{'**' + d + '**' if d in specific else d} {n}"
+                              for d, n in sorted(got.items(), key=lambda kv: (-kv[1], kv[0])))
+            rows.append([world, arch + ("" if arch in planted else " (legit)"), accounts[arch],
+                         cells or "none"])
+    return rows
+
+
 def sweep_rows(rows: list[dict[str, Any]]) -> tuple[list[list[Any]], list[str], list[str]]:
     """Settings that move anything, the cliffs, and the settings that move nothing."""
     summary = summarise(rows)
@@ -270,7 +302,14 @@ def render(results: list[dict[str, Any]], sweep: list[dict[str, Any]], sizes: di
     out += [table(head, rows), "",
             "### Accounts each detector reaches: campaign / legitimate (summed over seeds)", ""]
     head, rows = detector_rows(pooled)
-    out += [table(head, rows)]
+    out += [table(head, rows), "",
+            "### Which detectors reach each archetype's accounts (summed over seeds)", "",
+            "Accounts reached, per detector, in bold the harvesting-specific ones (`[gate] "
+            "specific`: without one of them, or a campaign tie to accounts that have one, an "
+            "account stays below high). Every planted archetype, and the legitimate archetypes "
+            "a specific detector reaches.", "",
+            table(["world", "archetype", "accounts", "reached by"],
+                  reach_rows(pooled, tuple(cfg.gate.specific)))]
     if sweep:
         moved, cliffs, still = sweep_rows(sweep)
         sworlds = sorted({f"{r['world']} {r['seed']}" for r in sweep})
@@ -333,8 +372,9 @@ def main() -> None:
                                 (["normal", "shift-all"] if args.quick else SWEEP_WORLDS))
                     if not needs_corpus(w) or corpus_root()]
     jobs = [(w, s) for w in worlds for s in seeds]
+    cache = CACHE / "quick" if args.quick else CACHE  # a quick run does not evict the protocol's
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(run_world, *zip(*[(w, s, accounts, days, requests)
+        results = list(pool.map(run_world, *zip(*[(w, s, accounts, days, requests, cache)
                                                   for w, s in jobs], strict=True)))
         for r in results:
             print(table(["world", "seed", "requests", "accounts", "planted", "precision",
@@ -345,7 +385,8 @@ def main() -> None:
             for rows in pool.map(run_sweep, sweep_worlds, [seeds[0]] * len(sweep_worlds),
                                  [accounts] * len(sweep_worlds), [days] * len(sweep_worlds),
                                  [requests] * len(sweep_worlds),
-                                 [args.sweep_only] * len(sweep_worlds)):
+                                 [args.sweep_only] * len(sweep_worlds),
+                                 [cache] * len(sweep_worlds)):
                 sweep += rows
     command = "bench/evaluate.py " + shlex.join(sys.argv[1:])
     body = render(results, sweep, {"accounts": accounts, "days": days, "requests": requests},

@@ -28,6 +28,9 @@ POOLS = Path(__file__).resolve().parent / "data" / "corpus_pools.json"
 MAX_FILL = 1500  # characters of a question put into a template's slot
 # {{ jinja expression }}, {name} or {$name}, as the harnesses write their templates.
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}|\{\$?([A-Za-z_][A-Za-z_0-9]*)\}")
+# Jinja statements and comments ({% for %}, {# … #}): a harness renders them; a loop's body is
+# kept once.
+STATEMENT = re.compile(r"\{%-?.*?-?%\}\n?|\{#.*?#\}", re.DOTALL)
 ANSWER_WORDS = ("response", "answer", "output", "completion", "candidate", "resp", "reasoning",
                 "reference")
 RUBRIC_WORDS = ("rubric", "checklist", "criteria", "score")
@@ -89,6 +92,8 @@ class Corpus:
             >>> c = Corpus(Path("."), {"questions": (("What is 2+2?", None),)}, frozenset())
             >>> c.fill_template(random.Random(0), "Q: {question}\\nA: {{ answer }}")[:15]
             'Q: What is 2+2?'
+            >>> c.fill_template(random.Random(0), "{% for i in x %}{{ choice }}{% endfor %}?")
+            '1912?'
         """
         def one(m: re.Match[str]) -> str:
             name = (m.group(1) or m.group(2)).lower()
@@ -106,7 +111,7 @@ class Corpus:
                 return ""
             return rng.choice(self.pools["questions"])[0][:MAX_FILL]
 
-        return PLACEHOLDER.sub(one, template)
+        return PLACEHOLDER.sub(one, STATEMENT.sub("", template))
 
 
 def load(root: str | os.PathLike[str] | None = None) -> Corpus:
