@@ -25,8 +25,12 @@ class World:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
     def account(self, account_id: str, *, payment: str | None = None, org: str | None = None,
-                created_h: float = 0.0, domain: str = "mail.example", signup: str = "self_serve"
-                ) -> None:
+                created_h: float | None = None, domain: str = "mail.example",
+                signup: str = "self_serve") -> None:
+        # by default each account signs up at its own hour of the month before (no sign-up
+        # burst unless a test asks for one)
+        if created_h is None:
+            created_h = float(sum(map(ord, account_id)) * 7 % 700)
         self.accounts.append({
             "account_id": account_id, "org_id": org or f"org_{account_id}",
             "created_at": T0 - timedelta(days=30) + timedelta(hours=created_h),

@@ -30,6 +30,17 @@ def _lint(repo: Path) -> subprocess.CompletedProcess[str]:
                           env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
 
 
+def test_every_module_has_a_layer() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["id"] == "layers")["layers"]
+    placed = {name.strip() for line in layers for name in line.replace(":", "|").split("|")}
+    children = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    children |= {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert children - placed == set(), "add these modules to a layer in pyproject.toml"
+
+
 def test_every_layer_contract_is_kept() -> None:
     out = _lint(ROOT)
     assert out.returncode == 0, out.stdout[-3000:]

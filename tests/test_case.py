@@ -105,3 +105,90 @@ def test_not_a_case_database(tmp_path: Path) -> None:
     junk.write_text("hello")
     with pytest.raises(CaseError, match="not a case database"):
         wb.open(junk, read_only=True)
+
+
+POLLER = """
+import sys, time, workbench as wb
+case = wb.open(sys.argv[1], read_only=True, lock_timeout=60)
+print("open", flush=True)
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    case.sql("select count(*) from requests")
+print("done", flush=True)
+"""
+
+
+def test_three_polling_readers_cannot_starve_a_writer(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "c.duckdb"
+    wb.open(path).close()
+    readers = [_start(POLLER, str(path), "20") for _ in range(3)]  # back-to-back queries
+    try:
+        t0 = time.monotonic()
+        writer = wb.open(path, lock_timeout=15)
+        writer.execute("insert into model_releases values ('m', now())")
+        waited = time.monotonic() - t0
+    finally:
+        outs = [r.communicate(timeout=120)[0] for r in readers]
+    assert writer.count("model_releases") == 1
+    assert waited < 15  # within its lock timeout, whatever the readers do
+    assert all("done" in o for o in outs)  # and the readers carried on afterwards
+
+
+def test_a_held_lock_names_its_holder(tmp_path: Path) -> None:
+    path = tmp_path / "c.duckdb"
+    wb.open(path).close()
+    holder = _start(HOLD_WRITER, str(path), "30")
+    try:
+        with pytest.raises(CaseLockedError, match=rf"PID {holder.pid}: .*python"):
+            wb.open(path, lock_timeout=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_case_files_and_their_log_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "c.duckdb"
+    case = wb.open(path)
+    case.sql("select count(*) as n from requests where account_id = $a", a="acct_secret")
+    assert path.stat().st_mode & 0o777 == 0o600
+    log = path.with_name(path.name + ".audit.jsonl")
+    assert log.stat().st_mode & 0o777 == 0o600
+    entry = [e for e in _log(path) if e["action"] == "sql"][-1]
+    assert entry["params"] == ["a"]
+    assert "acct_secret" not in log.read_text()  # bound values are not logged, only names
+    assert entry["query"].startswith("select count(*)")
+
+
+def _log(path: Path) -> list[dict]:
+    from workbench.audit import read
+
+    return read(path)
+
+
+def test_a_read_only_case_runs_queries_only(tmp_path: Path) -> None:
+    path = tmp_path / "c.duckdb"
+    wb.open(path).close()
+    ro = wb.open(path, read_only=True)
+    target = tmp_path / "out.csv"
+    with pytest.raises(CaseError, match="read-only, and a COPY statement may write"):
+        ro.sql(f"copy (select 1) to '{target}'")
+    assert not target.exists()
+    assert ro.sql("with t as (select 1 as x) select x from t")["x"][0] == 1
+
+
+def test_cli_audit_lists_queries_and_escapes_them(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from workbench.cli import _register, cli
+
+    path = tmp_path / "c.duckdb"
+    case = wb.open(path)
+    case.sql("select '\u202egnp.exe' as x")
+    _register()
+    res = CliRunner().invoke(cli, ["audit", "--db", str(path)])
+    assert res.exit_code == 0
+    assert "sql" in res.output
+    assert "\u202e" not in res.output
+    assert "U+202E" in res.output

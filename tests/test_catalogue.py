@@ -72,10 +72,18 @@ def _insert(con: Any, table: str, rows: list[dict[str, Any]]) -> None:
 
 
 def load_fixture(case: wb.Case, directory: Path) -> None:
-    """Insert a fixture directory's rows straight into the case's canonical tables."""
+    """Insert a fixture directory's rows straight into the case's canonical tables.
+
+    A cohort detector's fixture gives its `cohorts.jsonl` (the membership) and gets the
+    `account_profiles` built from its requests, as the pipeline does; a distribution
+    detector's gives `distribution_tests.jsonl`.
+    """
+    from workbench.cohorts import build_profiles
+
     feature_cols = set(FEATURES.column_names) - {"request_id"}
     with case.connect(write=True) as con:
-        for table in ("requests", "accounts", "model_releases"):
+        for table in ("requests", "accounts", "model_releases", "cohorts",
+                      "distribution_tests", "findings"):
             path = directory / f"{table}.jsonl"
             if not path.exists():
                 continue
@@ -90,6 +98,8 @@ def load_fixture(case: wb.Case, directory: Path) -> None:
                 rows = [{k: v for k, v in r.items() if k not in feature_cols} for r in rows]
                 _insert(con, "features", feats)
             _insert(con, table, rows)
+        if (directory / "cohorts.jsonl").exists():
+            build_profiles(con)
 
 
 def expected(directory: Path) -> set[tuple[str, str]]:

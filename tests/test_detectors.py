@@ -58,11 +58,14 @@ def test_run_returns_fixture_rows_and_params_change_them(case: wb.Case) -> None:
 def test_agentic_harvesting_needs_headless_peers_for_high(case: wb.Case) -> None:
     load_fixture(case, FIXTURES / "agentic_harvesting")
     scores = dict(run_detector(case, "agentic_harvesting").select("entity_id", "score").iter_rows())
-    # a, b, c share a /24; c and d another; a and d a card: a and c have 3 headless peers
-    # (full_peers), b and d 2; the solo developer none, and one org's two pipelines none either
+    # a, b, c share a /24; c, d and the camouflaged account another; a and d a card: a, c and
+    # d have 3 or more headless peers (full_peers), b and the camouflaged account 2; the solo
+    # developer none, and one org's two pipelines none either. The camouflaged account's
+    # ordinary chat (with a system prompt and end users) does not hide its 60 agent requests.
     assert {k: round(v, 2) for k, v in scores.items()} == {
-        "pos_fleet_a": 1.0, "pos_fleet_b": 0.83, "pos_fleet_c": 1.0, "pos_fleet_d": 0.83,
-        "neg_solo_dev": 0.5, "neg_pipeline_a": 0.5, "neg_pipeline_b": 0.5}
+        "pos_fleet_a": 1.0, "pos_fleet_b": 0.83, "pos_fleet_c": 1.0, "pos_fleet_d": 1.0,
+        "pos_camouflaged": 0.83, "neg_solo_dev": 0.5, "neg_pipeline_a": 0.5,
+        "neg_pipeline_b": 0.5}
     # metadata-only logs keep no system prompt: the agent product is still excluded by its
     # end users, and nothing else changes
     case.execute("update requests set system_hash = null")
@@ -114,10 +117,11 @@ def test_detect_writes_findings_and_runs(quiet_case: wb.Case) -> None:
     assert found["detector_id"][0] == detectors()["cot_elicitation"].id
     assert json.loads(found["evidence"][0])["flagged"] == 60
     assert quiet_case.count("detector_runs") == 2
-    # a second run replaces that detector's findings and appends to the run history
+    # a second run replaces that detector's findings and appends to the run history; at the
+    # default full_hours the one-hour burst scores in proportion to its hours: low
     wb.detect(quiet_case, only="cot_elicitation", link=False)
     assert quiet_case.sql("select level from findings where entity_id = 'neg_eval'")[
-        "level"].to_list() == ["medium"]
+        "level"].to_list() == ["low"]
     assert quiet_case.count("findings") == 2
     assert quiet_case.count("detector_runs") == 3
 
@@ -145,6 +149,16 @@ def test_detect_rejects_unknown_names_before_running(quiet_case: wb.Case) -> Non
 def test_lookalikes_never_reach_high(name: str, quiet_case: wb.Case) -> None:
     # fixture entities named neg_* are legitimate look-alikes: they may be reported, never high
     load_fixture(quiet_case, FIXTURES / name)
+    det = detectors()[name]
+    if "cohorts" in det.requires:
+        # the pipeline would rebuild the fixture's cohorts from its (absent) accounts: judge the
+        # fixture's own membership, levelled as detect() levels it
+        rows = run_detector(quiet_case, name)
+        high = [m for ev, s in zip(rows["evidence"], rows["score"], strict=True)
+                if finding_level(det.level, s) in ("high", "critical")
+                for m in (ev.get("members") or []) if m.startswith("neg")]
+        assert high == []
+        return
     wb.detect(quiet_case, only=[name], link=False)
     levels = quiet_case.sql("select entity_id, level from findings "
                             "where entity_id like 'neg%' and level in ('high', 'critical')")

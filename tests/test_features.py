@@ -372,19 +372,7 @@ def test_every_feature_column_is_documented() -> None:
         assert f"{stem}.toml" in doc, stem
 
 
-# -- real wording (skips without the public corpus) --------------------------------------------
-
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="public corpus ../shared/corpus not present")
-def test_cot_and_rubric_flags_rarely_fire_on_real_prompts() -> None:
-    rows = [json.loads(line) for p in sorted(CORPUS.glob("*.jsonl"))
-            for line in p.read_text(encoding="utf-8").split("\n") if line.strip()]
-    out = feature_batch(_batch([r["prompt"] for r in rows])).to_pylist()
-    for role in ("benign", "harvest_style"):
-        idx = [i for i, r in enumerate(rows) if r["role"] == role]
-        assert len(idx) > 100
-        for col in ("cot_flag", "rubric_flag", "sensitive_flag", "coercion_flag"):
-            rate = sum(bool(out[i][col]) for i in idx) / len(idx)
-            assert rate < 0.005, (role, col, rate)
+# Real wording (the public corpus, targets by role and category): tests/test_text_flags.py.
 
 
 # -- the simulator's worlds --------------------------------------------------------------------
@@ -410,6 +398,10 @@ def _world_prompts(world: Path) -> tuple[list[str | None], list[str]]:
 
 LOOK_ALIKES = ("eval_runner", "education_cohort", "enterprise_batch", "individual_dev",
                "startup_backend", "agent_product", "reseller_customer")
+# Evaluation runners ask their benchmark questions step by step: that is chain-of-thought
+# elicitation, so cot_flag fires on them by definition; the detector, not the flag, tells the
+# short benchmark burst from a harvester (persistence, volume, cohort).
+ASKS_STEP_BY_STEP = {"eval_runner": ("cot_flag",)}
 
 
 def test_flags_fire_on_planted_campaigns_not_on_look_alikes(world_dir: Path) -> None:
@@ -424,4 +416,8 @@ def test_flags_fire_on_planted_campaigns_not_on_look_alikes(world_dir: Path) -> 
     assert share("reasoning_harvester", ("cot_flag", "rubric_flag", "sensitive_flag")) > 0.9
     assert share("trace_coercion", ("coercion_flag",)) > 0.9
     for archetype in LOOK_ALIKES:
-        assert share(archetype, tuple(features.FLAG_COLUMNS)) < 0.01, archetype
+        expected = ASKS_STEP_BY_STEP.get(archetype, ())
+        others = tuple(c for c in features.FLAG_COLUMNS if c not in expected)
+        assert share(archetype, others) < 0.01, archetype
+        if expected:
+            assert share(archetype, expected) > 0.5, archetype

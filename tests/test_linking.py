@@ -19,7 +19,7 @@ from workbench.pipeline import link
 
 HOURS = list(range(10, 30))
 KINDS = {"payment", "ip_prefix_hour", "sync_activity", "lockstep_template", "system_prompt",
-         "signup_burst", "sync_shape", "near_duplicate"}
+         "signup_burst", "sync_shape", "near_duplicate", "tool_schema"}
 
 
 def members(case: wb.Case) -> dict[str, set[str]]:

@@ -31,7 +31,8 @@ if TYPE_CHECKING:  # the lazy names below, for readers and type checkers
     from workbench.pipeline import detect, link
     from workbench.results import campaigns, leads
     from workbench.simulator import simulate
-    from workbench.widgets import trace, triage
+    from workbench.widgets.trace import trace
+    from workbench.widgets.triage import triage
 
 __all__ = ["Case", "WorkbenchError", "campaigns", "detect", "indicators", "info",
            "leads", "link", "load", "note", "open", "open_parquet", "report", "simulate",

@@ -2,7 +2,10 @@
 
 This is the data layer: connections, `sql`, `execute`, the schema and locking. It imports
 nothing of the investigation; loaders, features, detectors, linking and scoring take a `Case`
-and work through `connect()` (see docs/architecture.md).
+and work through `connect()` (see docs/architecture.md). Writers get their turn before new
+readers (`workbench.locks`), every query is written to the case's access log
+(`workbench.audit`), and a case file and its companions are created mode 0600: they hold
+other people's data.
 
 DuckDB lets one process write a file or several processes read it, not both at once. A case
 opened `read_only=True` (what notebooks use) therefore opens a connection per query and
@@ -21,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+import workbench.audit as audit
+import workbench.locks as locks
 from workbench.errors import CaseError, CaseLockedError, ParameterError, unknown
 from workbench.schema import TABLES
 
@@ -31,6 +36,8 @@ SCHEMA_VERSION = "1"
 DEFAULT_LOCK_TIMEOUT = float(os.environ.get("WORKBENCH_LOCK_TIMEOUT", "30"))
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 _NOT_DB_MARKERS = ("not a valid DuckDB database", "The file is not a valid", "Magic bytes")
+# What a read-only case runs: queries. COPY … TO, EXPORT, ATTACH and friends write files.
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN", "PRAGMA")
 
 
 def _settings() -> dict[str, Any]:
@@ -74,8 +81,11 @@ class Case:
                 check_case(con, self.path)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.exists()
             with self.connect(write=True) as con:
                 ensure_schema(con)
+            if fresh:
+                _private(self.path)
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path else ":memory:"
@@ -84,11 +94,15 @@ class Case:
     # -- connections -----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def connect(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, write: bool = False, *,
+                despite_read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one unit of work, released when the block ends.
 
         In memory, a cursor on the one shared database. On a file, a fresh connection that
-        retries a held lock for up to `lock_timeout` seconds, so readers and a writer take turns.
+        retries a held lock for up to `lock_timeout` seconds; a writer holds the turnstile
+        (`workbench.locks`) meanwhile, so new readers wait for it instead of starving it.
+        `despite_read_only` is for the one writer a read-only case allows: an investigator's
+        note (`workbench.notes`).
         """
         if self._con is not None:
             cur = self._con.cursor()
@@ -98,15 +112,28 @@ class Case:
                 cur.close()
             return
         assert self.path is not None
-        if write and self.read_only:
+        if write and self.read_only and not despite_read_only:
             msg = (f"Case {str(self.path)!r} is open read-only; open it with "
                    "wb.open(path) to write.")
             raise CaseError(msg)
-        con = connect_file(self.path, read_only=not write, timeout=self.lock_timeout)
+        if write:
+            with locks.writer_turn(self.path, self.lock_timeout):
+                con = connect_file(self.path, read_only=False, timeout=self.lock_timeout)
+                try:
+                    yield con
+                finally:
+                    con.close()
+            return
+        locks.reader_pass(self.path, self.lock_timeout)
+        con = connect_file(self.path, read_only=True, timeout=self.lock_timeout)
         try:
             yield con
         finally:
             con.close()
+
+    def audit(self, action: str, **detail: Any) -> None:
+        """Write one entry to the case's access log (see `workbench.audit`)."""
+        audit.record(self.path, action, **detail)
 
     def close(self) -> None:
         """Release the in-memory database (file cases hold nothing between calls)."""
@@ -129,6 +156,9 @@ class Case:
 
         with self.connect(write=not self.read_only and self.path is not None) as con:
             _check_params(con, query, params)
+            if self.read_only:
+                _check_read_only(con, query, self.path)
+            self.audit("sql", query=query, params=sorted(params))
             rel = con.sql(query, params=params or None)
             if rel is None:  # a statement with no result set
                 return pl.DataFrame()
@@ -138,6 +168,7 @@ class Case:
         """Run a statement that changes the case (values bound as `$name`)."""
         with self.connect(write=True) as con:
             _check_params(con, query, params)
+            self.audit("execute", query=query, params=sorted(params))
             con.execute(query, params or None)
 
     def tables(self) -> list[str]:
@@ -156,6 +187,7 @@ class Case:
 def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # TimeZone needs ICU, which is only loaded once a connection exists.
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # a library never draws on the terminal
     return con
 
 
@@ -182,6 +214,29 @@ def _check_params(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, 
         raise ParameterError(msg)
 
 
+def _check_read_only(con: duckdb.DuckDBPyConnection, query: str, path: Path | None) -> None:
+    """A read-only case runs queries only: COPY … TO or EXPORT would write files."""
+    try:
+        stmts = con.extract_statements(query)
+    except duckdb.Error:
+        return  # the query's own syntax error is reported when it runs
+    for st in stmts:
+        kind = str(st.type).rsplit(".", 1)[-1].upper()
+        if kind not in _READ_ONLY_STATEMENTS:
+            msg = (f"Case {str(path)!r} is open read-only, and a {kind} statement may write; "
+                   "only queries (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN) run on it. Open it "
+                   "with wb.open(path) to change it, or export with workbench's own commands.")
+            raise CaseError(msg)
+
+
+def _private(path: Path) -> None:
+    """Mode 0600 for a case file we created (and its write-ahead log, when there is one)."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(OSError):
+            if p.exists():
+                p.chmod(0o600)
+
+
 def connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
     """Open a case file, retrying a held lock for up to `timeout` seconds.
 
@@ -201,8 +256,11 @@ def connect_file(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckD
             if not any(m in text for m in _LOCK_MARKERS):
                 raise
             if time.monotonic() >= deadline:
-                msg = (f"Case {str(path)!r} is locked by another process that is writing to it; "
-                       f"gave up after {timeout:g}s. Wait for that load to finish, or close the "
+                who = locks.holder(text)
+                msg = (f"Case {str(path)!r} is locked by another process"
+                       f"{f' ({who})' if who else ''} that has it open"
+                       f"{'' if read_only else ' (a writer needs it to itself)'}; gave up after "
+                       f"{timeout:g}s. Wait for that load or detect to finish, or close the "
                        "notebook that opened it for writing, then try again.")
                 raise CaseLockedError(msg) from None
             time.sleep(delay)

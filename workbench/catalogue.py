@@ -31,8 +31,10 @@ LEVEL_RULE = (f"A finding's level is its detector's declared level when score â‰
               f"below {MID_SCORE} (never below informational).")
 STATUSES = ("experimental", "test", "stable", "deprecated")
 ENTITIES = ("account", "org", "api_key", "ip_prefix", "payment_fingerprint", "user_agent",
-            "email_domain", "end_user")
-REQUIRES = ("features", "accounts", "model_releases")
+            "email_domain", "end_user", "cohort")
+# `cohorts`: a cohort detector, run after linking over account_profiles and cohorts;
+# `distribution`: reads distribution_tests (workbench.distribution), computed when needed.
+REQUIRES = ("features", "accounts", "model_releases", "cohorts", "distribution")
 PARAM_TYPES = ("int", "float", "str", "bool")
 REQUIRED_KEYS = ("id", "name", "title", "status", "level", "description", "entity", "tags",
                  "references", "falsepositives", "portable")

@@ -61,11 +61,43 @@ class CampaignRules:
     attach: float
     attach_share: float
     attach_kinds: tuple[str, ...]
+    merge_tie: float
     min_risk: float
     lift: float
     tie_full: float
     top_detectors: int
     top_links: int
+
+
+@dataclass(frozen=True)
+class CohortRules:
+    """`[cohorts]`: which groups of accounts the cohort detectors judge."""
+
+    kinds: tuple[str, ...]
+    min_accounts: int
+    max_accounts: int
+    prefix_share: float
+    signup_hours: int
+    link_detectors: tuple[str, ...]
+    link_kinds: tuple[str, ...]
+    link_min_score: float
+    neighbours: int
+
+
+@dataclass(frozen=True)
+class DistributionRules:
+    """`[distribution]`: the samples, embedding and kernel of `workbench.distribution`."""
+
+    embedding: str
+    max_tokens: int
+    max_chars: int
+    per_account: int
+    per_cohort: int
+    reference: int
+    min_prompts: int
+    features: int
+    null_draws: int
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -87,10 +119,12 @@ class RiskConfig:
     gate: Gate
     pair_bonus: PairBonus
     campaigns: CampaignRules
+    cohorts: CohortRules
+    distribution: DistributionRules
     detector_weights: Mapping[str, float] = field(default_factory=dict)
     link_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     link_params: Mapping[str, Any] = field(default_factory=dict)
-    source: str = ""
+    source: str = field(default="", compare=False)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RiskConfig:
@@ -140,12 +174,15 @@ class RiskConfig:
         out: dict[str, float] = {}
         for section, values in self.to_dict().items():
             for key, value in values.items():
+                if section == "distribution" or key == "seed" or key.startswith("top_"):
+                    continue  # sample sizes, seeds and display counts, not thresholds
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     out[f"{section}.{key}"] = float(value)
         return out
 
 
-_SECTIONS: dict[str, type] = {"gate": Gate, "pair_bonus": PairBonus, "campaigns": CampaignRules}
+_SECTIONS: dict[str, type] = {"gate": Gate, "pair_bonus": PairBonus, "campaigns": CampaignRules,
+                              "cohorts": CohortRules, "distribution": DistributionRules}
 _MAPS = ("levels", "detector_levels", "entity_share", "link_weights", "detector_weights",
          "link_groups", "link_params")
 
@@ -214,6 +251,11 @@ def _section(kind: type, name: str, values: Any, source: str) -> Any:
 
 
 def _typed(where: str, type_name: str, value: Any) -> Any:
+    if type_name == "str":
+        if not isinstance(value, str):
+            msg = f"{where} must be a string, got {value!r}."
+            raise ParameterError(msg)
+        return value
     if type_name.startswith("tuple"):
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             msg = f"{where} must be a list of names, got {value!r}."

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from workbench.catalogue import HIGH_SCORE, MID_SCORE, Detector, detectors, get, level_steps
-from workbench.errors import ParameterError, unknown
+from workbench.errors import CatalogueError, ParameterError, unknown
 
 if TYPE_CHECKING:
     import duckdb
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from workbench.case import Case
 
-__all__ = ["STAGE", "Run", "commit", "plan", "run", "runs_frame", "stage"]
+__all__ = ["STAGE", "Run", "commit", "plan", "run", "runs_frame", "split", "stage"]
 
 #: The temporary table (on the running connection) that holds a run's findings until commit.
 STAGE = "_findings_stage"
@@ -87,6 +87,12 @@ def plan(only: list[str] | tuple[str, ...] | str | None,
     return [(found[n], found[n].bind((params or {}).get(n, {}))) for n in names]
 
 
+def split(chosen: Plan) -> tuple[Plan, Plan]:
+    """(account-phase detectors, cohort-phase detectors): the second need linking first."""
+    return ([(d, b) for d, b in chosen if "cohorts" not in d.requires],
+            [(d, b) for d, b in chosen if "cohorts" in d.requires])
+
+
 def precheck(con: duckdb.DuckDBPyConnection, det: Detector) -> tuple[str, str] | None:
     """(status, message) when a detector cannot run meaningfully on this case, else None."""
     def count(q: str) -> int:
@@ -99,9 +105,11 @@ def precheck(con: duckdb.DuckDBPyConnection, det: Detector) -> tuple[str, str] |
         else:
             why = "text features not computed; run wb.features.compute_features(case) first"
         return "no_content", why
-    for table in ("accounts", "model_releases"):
+    for table in ("accounts", "model_releases", "cohorts"):
         if table in det.requires and count(f"select count(*) from {table}") == 0:
             return "skipped", f"table {table} is empty; load it to run this detector"
+    if "distribution" in det.requires and count("select count(*) from distribution_tests") == 0:
+        return "skipped", "no prompt samples large enough for the distribution test"
     return None
 
 
@@ -117,7 +125,7 @@ from (
 ) as d"""
 
 
-def _stage_one(con: duckdb.DuckDBPyConnection, det: Detector, bound: dict[str, Any],
+def stage_one(con: duckdb.DuckDBPyConnection, det: Detector, bound: dict[str, Any],
                run: Run) -> tuple[str, str, int]:
     import duckdb
 
@@ -140,17 +148,23 @@ def create_stage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM findings LIMIT 0")
 
 
-def stage(con: duckdb.DuckDBPyConnection, chosen: Plan, run: Run,
-          progress: bool = False) -> pl.DataFrame:
+def stage(con: duckdb.DuckDBPyConnection, chosen: Plan, run: Run, progress: bool = False, *,
+          strict: bool = False) -> pl.DataFrame:
     """Run every planned detector into the staging table; return one `detector_runs` row each.
 
-    Nothing in the case changes: `commit` makes the run visible.
+    Nothing in the case changes: `commit` makes the run visible. With `strict` (inside a
+    transaction, where one failed statement aborts everything after it), a detector that fails
+    raises `CatalogueError` naming it instead of being recorded with status `error`.
     """
     create_stage(con)
     rows = []
     for det, bound in chosen:
         t0 = time.perf_counter()
-        status, message, n = _stage_one(con, det, bound, run)
+        status, message, n = stage_one(con, det, bound, run)
+        if strict and status == "error":
+            msg = (f"Detector {det.name} failed inside the run's transaction, so the run was "
+                   f"rolled back and the case keeps its previous results: {message}")
+            raise CatalogueError(msg)
         rows.append(run_row(run, det, bound, status, message, n, t0, progress))
     return runs_frame(rows)
 
@@ -170,8 +184,11 @@ def runs_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     """`detector_runs` rows as a DataFrame with the table's types."""
     import polars as pl
 
-    return pl.DataFrame(rows, schema_overrides={"rows": pl.Int64, "elapsed_ms": pl.Float64,
-                                                "ran_at": pl.Datetime("us", "UTC")})
+    schema: dict[str, Any] = {"run_id": pl.String, "detector": pl.String, "detector_id": pl.String,
+              "version": pl.String, "params": pl.String, "status": pl.String,
+              "message": pl.String, "rows": pl.Int64, "elapsed_ms": pl.Float64,
+              "ran_at": pl.Datetime("us", "UTC")}
+    return pl.DataFrame(rows, schema=schema)
 
 
 def commit(con: duckdb.DuckDBPyConnection, runs: pl.DataFrame) -> int:

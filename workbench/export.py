@@ -78,6 +78,7 @@ def export_parquet(case: Case, out: str | os.PathLike[str], *, tables: list[str]
                 shutil.rmtree(target)
             target.mkdir(parents=True)
             written[name] = _copy_table(con, name, target)
+    case.audit("export_parquet", out=str(root), tables=written)
     return written
 
 

@@ -23,7 +23,7 @@ from workbench.schema import FEATURES
 from workbench.textfeatures.classify import classify
 from workbench.textfeatures.lang import language
 from workbench.textfeatures.normalise import base_series, folded_from_base, normalised_from_base
-from workbench.textfeatures.simhash import simhash, template_id
+from workbench.textfeatures.simhash import simhash, template_ids
 
 if TYPE_CHECKING:
     from workbench.case import Case
@@ -80,8 +80,7 @@ def feature_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         folded_from_base(pl.col("_base")).alias("folded"),
         normalised_from_base(pl.col("_base")).alias("prompt_norm"))
     fold, norm = texts["folded"], texts["prompt_norm"]
-    tids = pl.Series("template_id", [None if s is None else template_id(s) for s in norm.to_list()],
-                     dtype=pl.String)
+    tids = template_ids(norm)
     df = pl.DataFrame([df["request_id"], norm, tids, simhash(norm), language(fold)]).hstack(
         classify(fold, df["tool_count"], df["endpoint"]))
     table = df.select(FEATURE_SCHEMA.names).to_arrow().cast(FEATURE_SCHEMA)
@@ -89,27 +88,27 @@ def feature_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         pa.RecordBatch.from_pylist([], schema=FEATURE_SCHEMA)
 
 
+# One row per distinct (prompt, has tools, endpoint) of the requests without features, with the
+# ids of its requests: the results join back on the integer key and `unnest(ids)`, never on
+# the prompt text a second time.
 _KEYS = """
 create or replace temp table _features_keys as
-select cast(row_number() over () as varchar) as key, prompt_text, has_tools, endpoint
+select row_number() over () as key, prompt_text, has_tools, endpoint, ids
 from (
-  select distinct r.prompt_text, coalesce(r.tool_count, 0) > 0 as has_tools, r.endpoint
+  select r.prompt_text, coalesce(r.tool_count, 0) > 0 as has_tools, r.endpoint,
+         list(r.request_id) as ids
   from requests r
   where not exists (select 1 from features f where f.request_id = r.request_id)
+  group by all
 )
 """
 
 _WRITE = """
 insert into features
-select r.request_id, s.prompt_norm, s.template_id, s.simhash, s.lang, s.capability,
-       s.cot_flag, s.rubric_flag, s.sensitive_flag, s.coercion_flag
-from requests r
-join _features_keys k
-  on r.prompt_text is not distinct from k.prompt_text
- and (coalesce(r.tool_count, 0) > 0) = k.has_tools
- and r.endpoint is not distinct from k.endpoint
-join _features_stage s on s.request_id = k.key
-where not exists (select 1 from features f where f.request_id = r.request_id)
+select unnest(k.ids) as request_id, s.prompt_norm, s.template_id, s.simhash, s.lang,
+       s.capability, s.cot_flag, s.rubric_flag, s.sensitive_flag, s.coercion_flag
+from _features_keys k
+join _features_stage s on s.request_id = k.key::varchar
 """
 
 
@@ -140,10 +139,12 @@ def compute_features(case: Case, force: bool = False, *, batch_size: int = BATCH
         con.execute(_KEYS)
         stats["keys"] = _scalar(con, "select count(*) from _features_keys")
         if stats["keys"]:
-            con.execute(FEATURES.ddl("_features_stage").replace("PRIMARY KEY", "UNIQUE"))
+            # no key or index on the stage: each key is written once, and an index would be
+            # maintained on every insert for nothing
+            con.execute("create table _features_stage as select * from features limit 0")
             writer = con.cursor()
             try:
-                reader = con.sql("select key as request_id, prompt_text, "
+                reader = con.sql("select key::varchar as request_id, prompt_text, "
                                  "has_tools::int as tool_count, endpoint "
                                  "from _features_keys").to_arrow_reader(batch_size)
                 for out in _pmap(reader, workers):

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from workbench.config import RiskConfig
 
 LINKS_DIR = Path(__file__).parent / "sql" / "links"
+#: The one link kind built from findings, not from a file: see `cohort_links`.
+COHORT_KIND = "cohort"
 # The pair weight before any threshold: per_kind, per_group, summed (src, dst, weight, kinds).
 PAIR_CTES = """per_kind as (
             select src, dst, kind, least(1.0, sum(weight)) as w
@@ -146,8 +148,8 @@ def active_kinds(config: RiskConfig) -> dict[str, tuple[LinkQuery, dict[str, Any
     """
     queries = link_queries()
     for kind in config.link_weights:
-        if kind not in queries:
-            err = unknown("link kind in [link_weights]", kind, queries)
+        if kind not in queries and kind != COHORT_KIND:
+            err = unknown("link kind in [link_weights]", kind, [*queries, COHORT_KIND])
             raise err
     given = overrides(config)
     # a kind weighted 0 would not change any pair: skip its cost
@@ -259,6 +261,156 @@ def campaign_id(smallest_account: str) -> str:
         'cmp-3ded74d06ede'
     """
     return "cmp-" + hashlib.sha1(smallest_account.encode()).hexdigest()[:12]
+
+
+_COHORT_LINKS = """
+INSERT INTO account_links
+with latest as (
+    select detector, arg_max(run_id, ran_at) as run_id from findings group by detector
+),
+judged as (
+    -- the cohorts a cohort detector found acting as one group, with the members taking part
+    select f.detector, f.entity_id as cohort_id, f.score,
+           json_extract_string(f.evidence, '$.members[*]') as members
+    from findings as f
+    join latest as l using (detector, run_id)
+    where f.entity_type = 'cohort' and f.score >= $min_score
+      and list_contains($detectors, f.detector)
+      and list_contains($kinds, split_part(f.entity_id, ':', 1))
+),
+ranked as (
+    select j.detector, j.cohort_id, j.score, m.account_id,
+           row_number() over (partition by j.detector, j.cohort_id
+                              order by hash(m.account_id), m.account_id) - 1 as pos,
+           count(*) over (partition by j.detector, j.cohort_id) as n
+    from judged as j, unnest(j.members) as m(account_id)
+),
+ring as (
+    -- each member tied to the next `neighbours` members round the cohort (all of them in a
+    -- small one): the group holds together with a number of edges linear in its size
+    select a.detector, a.cohort_id, a.score, a.n, a.account_id as a_id, b.account_id as b_id
+    from ranked as a
+    join ranked as b
+        on b.detector = a.detector and b.cohort_id = a.cohort_id and b.pos <> a.pos
+       and ((b.pos - a.pos + a.n) % a.n) between 1 and $neighbours
+),
+final as (
+    select least(a_id, b_id) as src, greatest(a_id, b_id) as dst, 'cohort' as kind,
+           min(cohort_id) as value, max(score) as weight,
+           to_json({'detectors': list(distinct detector order by detector),
+                    'cohort': min(cohort_id), 'members': arg_min(n, cohort_id)}) as evidence
+    from ring
+    group by least(a_id, b_id), greatest(a_id, b_id)
+)
+select src, dst, kind, value, weight, evidence from final
+"""
+
+
+def cohort_links(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> int:
+    """Tie the members of each cohort that a cohort detector judged to act as one group.
+
+    An operation whose accounts are each too weak to be linked pair by pair (short-lived
+    seats replaced in waves, spread over many exits and cards) is one group by the cohort
+    detectors' judgement: that judgement becomes edges of kind `cohort` (weight: the finding's
+    score; each member tied to `[cohorts] neighbours` others round the cohort, so the edges
+    grow with the cohort's size, not its square), and the communities are cut again with them.
+    Only cohorts of `[cohorts] link_kinds` tie: a tool set or a client is public, and two
+    operations may run the same harness. Returns the edges added.
+    """
+    rules = config.cohorts
+    con.execute("DELETE FROM account_links WHERE kind = $k", {"k": COHORT_KIND})
+    if config.link_weights.get(COHORT_KIND, 0) <= 0 or not rules.link_detectors:
+        return 0
+    row = con.execute(_COHORT_LINKS, {"min_score": rules.link_min_score,
+                                      "detectors": list(rules.link_detectors),
+                                      "kinds": list(rules.link_kinds),
+                                      "neighbours": rules.neighbours}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def merge_communities(con: duckdb.DuckDBPyConnection, member: dict[str, str],
+                      config: RiskConfig) -> dict[str, str]:
+    """Join communities that shared control ties hold together; return the new membership.
+
+    Louvain cuts a large, sparse operation (a hydra network's waves of short-lived seats,
+    each tied to the seats alive with it) into pieces. Two communities are one operation when
+    the edges between them that speak of common control (every kind but the `[link_groups]
+    content` kinds: two operations harvesting one public task bank or running one harness
+    share content, not control), weighed by their kind weights, sum to at least
+    `[campaigns] merge_tie` per account of the smaller community. A few shared cards between
+    two operations of dozens of accounts each stay far below that.
+
+    Example:
+        >>> import workbench as wb
+        >>> from workbench.config import RiskConfig
+        >>> with wb.open().connect() as con:
+        ...     merge_communities(con, {"a": "cmp-1", "b": "cmp-2"}, RiskConfig.load())
+        {'a': 'cmp-1', 'b': 'cmp-2'}
+    """
+    import polars as pl
+
+    threshold = config.campaigns.merge_tie
+    if threshold <= 0 or len(set(member.values())) < 2:
+        return member
+    content = [k for g in config.link_groups.values() for k in g]
+    weights_table(con, "_kind_weight", "kind", config.link_weights)
+    frame = pl.DataFrame({"account_id": list(member), "community": list(member.values())},
+                         schema={"account_id": pl.String, "community": pl.String})
+    con.register("_merge_member", frame)
+    try:
+        rows = con.execute("""
+            with sizes as (
+                select community, count(*) as n from _merge_member group by community
+            ),
+            per_kind as (
+                select l.src, l.dst, l.kind, least(1.0, sum(l.weight)) as w
+                from account_links as l
+                join _merge_member as a on a.account_id = l.src
+                join _merge_member as b on b.account_id = l.dst
+                where a.community <> b.community and not list_contains($content, l.kind)
+                group by l.src, l.dst, l.kind
+            ),
+            control as (
+                -- a pair's weight from the control kinds alone; a pair too light to be an
+                -- edge on its own (a campus NAT's, say) ties nothing, however many there are
+                select p.src, p.dst, sum(p.w * coalesce(k.w, 0)) as w
+                from per_kind as p left join _kind_weight as k on k.kind = p.kind
+                group by p.src, p.dst
+                having sum(p.w * coalesce(k.w, 0)) >= $min_pair
+            ),
+            ties as (
+                select least(a.community, b.community) as c1,
+                       greatest(a.community, b.community) as c2, sum(c.w) as w
+                from control as c
+                join _merge_member as a on a.account_id = c.src
+                join _merge_member as b on b.account_id = c.dst
+                group by 1, 2
+            )
+            select t.c1, t.c2
+            from ties as t
+            join sizes as s1 on s1.community = t.c1
+            join sizes as s2 on s2.community = t.c2
+            where t.w >= $threshold * least(s1.n, s2.n)
+        """, {"content": content, "threshold": threshold,
+              "min_pair": config.campaigns.min_pair_weight}).fetchall()
+    finally:
+        con.unregister("_merge_member")
+    if not rows:
+        return member
+    parent = {c: c for c in set(member.values())}
+
+    def find(c: str) -> str:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for c1, c2 in rows:
+        parent[find(c1)] = find(c2)
+    groups: dict[str, list[str]] = {}
+    for account, c in member.items():
+        groups.setdefault(find(c), []).append(account)
+    return {a: campaign_id(min(accts)) for accts in groups.values() for a in accts}
 
 
 def write_membership(con: duckdb.DuckDBPyConnection, member: dict[str, str],

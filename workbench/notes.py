@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from workbench.errors import ParameterError, unknown
 
 if TYPE_CHECKING:
-    import duckdb
     import polars as pl
 
     from workbench.case import Case
@@ -34,15 +33,6 @@ def _author() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name in some containers
         return "unknown"
-
-
-def _write(case: Case) -> duckdb.DuckDBPyConnection | None:
-    """A short-lived write connection for a read-only file case; None means use case.connect."""
-    if case.path is None or not case.read_only:
-        return None
-    from workbench.case import connect_file
-
-    return connect_file(case.path, read_only=False, timeout=case.lock_timeout)
 
 
 def add_note(case: Case, entity_type: str, entity_id: str, note: str, tag: str | None = None,
@@ -83,14 +73,10 @@ def add_note(case: Case, entity_type: str, entity_id: str, note: str, tag: str |
     query = ("insert into case_notes (note_id, entity_type, entity_id, tag, note, author, "
              "created_at) values ($note_id, $entity_type, $entity_id, $tag, $note, $author, "
              "$created_at)")
-    con = _write(case)
-    if con is None:
-        case.execute(query, **params)
-    else:
-        try:
-            con.execute(query, params)
-        finally:
-            con.close()
+    # a note is the one write a read-only case allows (a notebook opens its case read-only)
+    with case.connect(write=True, despite_read_only=True) as con:
+        con.execute(query, params)
+    case.audit("note", entity_type=entity_type, tag=tag)
     return note_id
 
 

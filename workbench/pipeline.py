@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from workbench import detectors, linking, rollups, scoring
+from workbench import cohorts, detectors, distribution, linking, rollups, scoring
 from workbench.config import RiskConfig
 from workbench.errors import ParameterError, unknown
 from workbench.features import compute_features
@@ -169,6 +169,7 @@ def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
         ['ok']
     """
     chosen = detectors.plan(only, params)  # unknown names and bad params fail before any work
+    account_plan, cohort_plan = detectors.split(chosen)
     cfg = _config(config)
     eng = get_engine(engine, **options)
     run = detectors.Run.new()
@@ -176,13 +177,47 @@ def detect(case: Case, *, only: list[str] | tuple[str, ...] | str | None = None,
     with eng:
         eng.features(case)
         with case.connect(write=True) as con:
-            runs = eng.detect(con, chosen, run, progress)
+            if _needs(account_plan, "distribution"):
+                # derived like the features: recomputed in place, outside the run's transaction
+                distribution.measure_accounts(con, cfg.distribution)
+            runs = eng.detect(con, account_plan, run, progress)
             with _transaction(con):
                 written = detectors.commit(con, runs)
                 if link:
-                    summary = _link_and_score(con, eng, cfg)
+                    summary = _link_and_score(con, eng, cfg, cohort_plan, run, progress)
+                    written += summary.pop("cohort_findings")
+                    runs = _concat(runs, summary.pop("cohort_runs"))
+                elif cohort_plan:  # no communities: the cohorts of shared values only
+                    cohort_runs, n = _cohort_phase(con, cfg, cohort_plan, run, progress)[:2]
+                    written += n
+                    runs = _concat(runs, cohort_runs)
     rollups.build_rollups(case)  # the trace's actor_requests, from the new leads
+    case.audit("detect", run_id=run.id, engine=engine, detectors=len(chosen), linked=link,
+               findings=written)
     return DetectReport(run.id, runs, written, link, eng.notes, summary)
+
+
+def _cohort_phase(con: duckdb.DuckDBPyConnection, config: RiskConfig, plan: detectors.Plan,
+                  run: detectors.Run, progress: bool) -> tuple[pl.DataFrame, int, int]:
+    """Profiles, cohorts (with linking's `_member` when it exists), their distribution tests,
+    then the cohort detectors: (their runs, findings written, cohorts)."""
+    cohorts.build_profiles(con)
+    n_cohorts = cohorts.build_cohorts(con, config)
+    if _needs(plan, "distribution"):
+        distribution.measure_cohorts(con, config.distribution)
+    # inside the transaction: a failing cohort detector rolls the whole run back
+    runs = detectors.stage(con, plan, run, progress, strict=True)
+    return runs, detectors.commit(con, runs), n_cohorts
+
+
+def _needs(plan: detectors.Plan, requirement: str) -> bool:
+    return any(requirement in det.requires for det, _ in plan)
+
+
+def _concat(a: pl.DataFrame, b: pl.DataFrame | None) -> pl.DataFrame:
+    import polars as pl
+
+    return a if b is None or not len(b) else pl.concat([a, b], how="vertical_relaxed")
 
 
 def link(case: Case, config: RiskConfig | str | Path | None = None) -> dict[str, Any]:
@@ -198,15 +233,21 @@ def link(case: Case, config: RiskConfig | str | Path | None = None) -> dict[str,
         0
     """
     cfg = _config(config)
+    _, cohort_plan = detectors.split(detectors.plan(None, None))
     with case.connect(write=True) as con, _transaction(con):
-        summary = _link_and_score(con, DuckDBEngine(), cfg)
+        summary = _link_and_score(con, DuckDBEngine(), cfg, cohort_plan, detectors.Run.new())
     rollups.build_rollups(case)
+    case.audit("link", config=cfg.source, campaigns=summary["campaigns"])
+    summary.pop("cohort_runs")
+    summary.pop("cohort_findings")
     return summary
 
 
-def _link_and_score(con: duckdb.DuckDBPyConnection, eng: Engine,
-                    config: RiskConfig) -> dict[str, Any]:
-    """Edges (on the engine), then hits, pairs, communities, attachment, leads (on the case)."""
+def _link_and_score(con: duckdb.DuckDBPyConnection, eng: Engine, config: RiskConfig,
+                    cohort_plan: detectors.Plan, run: detectors.Run,
+                    progress: bool = False) -> dict[str, Any]:
+    """Edges (on the engine), then hits, pairs, communities, attachment, the cohort detectors
+    over the communities and other shared values, and leads (all on the case)."""
     t0 = time.perf_counter()
     links = eng.links(con, config)
     unmapped = scoring.detector_hits(con, config)      # _hits, _base
@@ -214,6 +255,19 @@ def _link_and_score(con: duckdb.DuckDBPyConnection, eng: Engine,
     member = linking.communities(pairs, config)
     linking.write_membership(con, member, pairs)       # _member, _pairs
     attached = linking.attach(con, config)             # reads _base
+    cohort_runs, cohort_findings, n_cohorts, cohort_edges = None, 0, 0, 0
+    if cohort_plan:
+        cohort_runs, cohort_findings, n_cohorts = _cohort_phase(con, config, cohort_plan, run,
+                                                                progress)
+        unmapped = scoring.detector_hits(con, config)  # again, with the cohort findings
+        cohort_edges = linking.cohort_links(con, config)
+        if cohort_edges:  # the groups the cohort detectors found hold their members together
+            pairs = linking.pair_weights(con, config)
+            member = linking.communities(pairs, config)
+    member = linking.merge_communities(con, member, config)  # one operation, one campaign
+    linking.write_membership(con, member, pairs)
+    attached = linking.attach(con, config)
+    links[linking.COHORT_KIND] = cohort_edges
     scoring.write_leads(con, config)
     levels = dict(con.sql("select level, count(*) from leads group by 1").fetchall())
     n_campaigns = con.sql("select count(*) from campaigns").fetchall()[0][0]
@@ -224,8 +278,11 @@ def _link_and_score(con: duckdb.DuckDBPyConnection, eng: Engine,
         "pairs": pairs.height,
         "communities": len(set(member.values())),
         "attached": attached,
+        "cohorts": n_cohorts,
         "campaigns": int(n_campaigns),
         "leads": {lv: int(levels.get(lv, 0)) for lv in scoring.LEVELS},
         "unmapped_entity_types": unmapped,
         "seconds": round(time.perf_counter() - t0, 3),
+        "cohort_runs": cohort_runs,
+        "cohort_findings": cohort_findings,
     }

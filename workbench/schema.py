@@ -233,6 +233,65 @@ CAMPAIGNS = _t("campaigns", "Groups of linked accounts run as one operation.", [
     ("level", "VARCHAR", "low, medium, high, critical."),
 ], pk=("campaign_id",), derived=True)
 
+ACCOUNT_PROFILES = _t("account_profiles", "One row per account that sent requests: the totals "
+                      "cohort detectors pool (one scan of requests and features per run). Written "
+                      "by `workbench.cohorts.build_profiles`.", [
+    ("account_id", "VARCHAR", "Account id."),
+    ("requests", "BIGINT", "Requests sent."),
+    ("first_seen", "TIMESTAMPTZ", "First request."),
+    ("last_seen", "TIMESTAMPTZ", "Last request."),
+    ("active_days", "BIGINT", "Distinct UTC days with a request."),
+    ("active_hours", "BIGINT", "Distinct clock hours with a request."),
+    ("text_requests", "BIGINT", "Requests with text features (prompt text retained)."),
+    ("harvest_n", "BIGINT", "Requests with any harvesting text flag (cot, rubric, sensitive, "
+                            "coercion)."),
+    ("harvest_distinct", "BIGINT", "Distinct prompts among the requests with cot, sensitive or "
+                                   "coercion flags (a benchmark rerun repeats them)."),
+    ("cot_n", "BIGINT", "Requests with cot_flag."),
+    ("rubric_n", "BIGINT", "Requests with rubric_flag."),
+    ("sensitive_n", "BIGINT", "Requests with sensitive_flag."),
+    ("coercion_n", "BIGINT", "Requests with coercion_flag."),
+    ("templates", "BIGINT", "Distinct prompt templates."),
+    ("capabilities", "BIGINT", "Distinct capability families."),
+    ("tool_n", "BIGINT", "Requests carrying tool definitions."),
+    ("headless_tool_n", "BIGINT", "Requests carrying tool definitions with no end user declared "
+                                  "and no system prompt."),
+    ("thinking_n", "BIGINT", "Requests with extended thinking or a reasoning effort set."),
+    ("long_output_n", "BIGINT", "Requests asking for or getting a long output: max_tokens or "
+                                "thinking budget at or above 8,000, reasoning tokens returned, "
+                                "or output tokens beyond the case's 90th percentile."),
+    ("input_tokens", "BIGINT", "Input tokens billed."),
+    ("output_tokens", "BIGINT", "Output tokens billed."),
+    ("reasoning_tokens", "BIGINT", "Reasoning tokens billed."),
+    ("access_path", "VARCHAR", "Most used access path."),
+    ("user_agent", "VARCHAR", "Most used user agent (adversary-controlled)."),
+    ("tool_set", "VARCHAR", "Most used set of two or more tools, names sorted and joined by "
+                            "commas (adversary-controlled)."),
+], pk=("account_id",), derived=True)
+
+COHORTS = _t("cohorts", "Groups of accounts tied by one shared value or by linking: what the "
+             "cohort detectors judge as a whole. Written by `workbench.cohorts.build_cohorts` "
+             "after linking.", [
+    ("cohort_id", "VARCHAR", "`kind:value`, e.g. `community:cmp-…`, `payment:…` "
+                             "(adversary-influenced)."),
+    ("kind", "VARCHAR", "community, org, payment, ip_prefix, client, signup, tools."),
+    ("value", "VARCHAR", "The shared value, or the community's id (adversary-influenced)."),
+    ("account_id", "VARCHAR", "A member account."),
+    ("members", "INTEGER", "Accounts in the cohort."),
+], derived=True)
+
+DISTRIBUTION_TESTS = _t("distribution_tests", "Each account's and cohort's prompt sample "
+                        "tested against the population's with MMD (`workbench.distribution`).", [
+    ("entity_type", "VARCHAR", "account or cohort."),
+    ("entity_id", "VARCHAR", "Account id or cohort id (adversary-influenced)."),
+    ("n", "BIGINT", "Prompts in the entity's sample."),
+    ("mmd2", "DOUBLE", "Unbiased MMD² between the sample and the population sample."),
+    ("null_q99", "DOUBLE", "99th percentile of MMD² of random population samples of size n."),
+    ("p_value", "DOUBLE", "Share of those random samples at or above mmd2 (with +1 smoothing)."),
+    ("percentile", "DOUBLE", "Rank of mmd2 among entities of this type with samples of about "
+                             "this size, 0 to 1."),
+], derived=True)
+
 CASE_NOTES = _t("case_notes", "Investigator notes and tags on an actor, exported with the case.", [
     ("note_id", "VARCHAR", "Note id."),
     ("entity_type", "VARCHAR", "account, campaign, …"),
@@ -271,8 +330,8 @@ ACTOR_REQUESTS = _t("actor_requests", "The trace's narrow copy of requests, join
 
 TABLES: dict[str, Table] = {t.name: t for t in (
     REQUESTS, REQUEST_CONTENT, ACCOUNTS, MODEL_RELEASES, LOAD_BATCHES, QUARANTINE,
-    FEATURES, DETECTOR_RUNS, FINDINGS, ACCOUNT_LINKS, LEADS, CAMPAIGNS, CASE_NOTES,
-    ACTOR_REQUESTS,
+    FEATURES, DETECTOR_RUNS, FINDINGS, ACCOUNT_LINKS, LEADS, CAMPAIGNS, ACCOUNT_PROFILES,
+    COHORTS, DISTRIBUTION_TESTS, CASE_NOTES, ACTOR_REQUESTS,
 )}
 
 

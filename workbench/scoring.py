@@ -4,8 +4,9 @@ The rule (weights in `workbench/data/risk.toml`, documented in docs/evaluation.m
 
 1. Each finding of the latest run of each detector reaches accounts: an `account` finding its
    own account; an `org`, `api_key`, `ip_prefix` or `payment_fingerprint` finding every account
-   behind that entity, its score damped by `[entity_share]`. Per account and detector the
-   strongest finding counts.
+   behind that entity, its score damped by `[entity_share]`; a `cohort` finding the member
+   accounts its evidence lists under `members`. Per account and detector the strongest
+   finding counts.
 2. Base risk is a noisy-OR: `1 - prod(1 - w_d * s_d)`, with `w_d` the detector's weight from
    its declared level (`[detector_levels]`) unless `[detector_weights]` overrides it.
 3. A campaign's strength is the median base risk of its members; a community weaker than
@@ -15,7 +16,8 @@ The rule (weights in `workbench/data/risk.toml`, documented in docs/evaluation.m
 4. Gate: an account whose own noisy-OR over the `[gate] specific` detectors is below
    `min_specific`, and which is not tied (tie >= `min_tie`) to a campaign whose median noisy-OR
    over the specific and `coordination` detectors reaches `min_specific`, has its risk capped
-   at `cap` (below high): generic detectors alone never make a high lead.
+   at `cap` (below high): generic detectors alone never make a high lead. Coordination counts
+   only in a campaign of more than one organisation (one customer's fleet runs in lockstep).
 5. The level is the highest of `[levels]` the risk reaches.
 """
 
@@ -96,6 +98,11 @@ def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[st
             join (select distinct account_id, ip_prefix from requests) as p
                 on p.ip_prefix = f.entity_id
             where f.entity_type = 'ip_prefix'
+            union all by name
+            -- a cohort finding reaches the members its evidence names as taking part
+            select m.account_id, f.* from latest as f,
+                unnest(json_extract_string(f.evidence, '$.members[*]')) as m(account_id)
+            where f.entity_type = 'cohort'
         ),
         weighted as (
             select
@@ -106,7 +113,8 @@ def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[st
             join _share as s on s.entity_type = m.entity_type
             left join _detector_weight as dw on dw.detector = m.detector
             left join _level_weight as lw on lw.level = m.level
-            where m.account_id is not null
+            -- a detector weighted 0 adds nothing and is no reason (cohort_consensus only ties)
+            where m.account_id is not null and coalesce(dw.w, lw.w, 0.5) > 0
         )
         select
             account_id, detector,
@@ -152,9 +160,14 @@ def write_leads(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> None:
     con.execute("DELETE FROM campaigns")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _strength AS
+        -- coordination counts toward a campaign's specific strength only when the campaign
+        -- spans organisations: one customer's own fleet runs in lockstep by design
         select m.campaign_id, count(*) as n, median(coalesce(b.base, 0)) as strength,
-               quantile_cont(coalesce(b.group_spec, 0), $spec_q) as spec_strength
+               case when count(distinct coalesce(a.org_id, m.account_id)) > 1
+                    then quantile_cont(coalesce(b.group_spec, 0), $spec_q)
+                    else quantile_cont(coalesce(b.spec, 0), $spec_q) end as spec_strength
         from _member as m left join _base as b using (account_id)
+        left join accounts as a on a.account_id = m.account_id
         group by m.campaign_id
         having count(*) >= $min_accounts and median(coalesce(b.base, 0)) >= $min_risk
     """, {"min_accounts": camp.min_accounts, "min_risk": camp.min_risk,

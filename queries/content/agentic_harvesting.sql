@@ -4,9 +4,11 @@
 -- status: experimental
 -- level: high
 -- description: Detects accounts that drive tool-using agent loops at volume with no product
---   around them (no end users declared, no system prompt), scored up to high when headless
---   accounts of other organisations share their IP prefixes or payment fingerprints, as the
---   accounts of one operation spread over direct, cloud and reseller paths do.
+--   around them (no end users declared, no system prompt on their tool-using requests), scored
+--   up to high when headless accounts of other organisations share their IP prefixes or payment
+--   fingerprints, as the accounts of one operation spread over direct, cloud and reseller paths
+--   do. Volume is counted, not a share: ordinary chat sent beside the agent loops as
+--   camouflage does not dilute it.
 -- entity: account
 -- tags: atlas.aml.t0024.002, atlas.aml.t0040, atlas.aml.t0021
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (hundreds of accounts over several access paths targeting agentic reasoning, tool use, coding and computer use)
@@ -14,17 +16,19 @@
 -- falsepositives: A developer running their own coding agent straight on the API (alone, so scored at most 0.5: medium)
 -- falsepositives: An agent product's staging account run without its system prompt or end users (its card and addresses are shared only with the product's own accounts, which are not headless: medium)
 -- portable: true
--- param: min_requests int 100 Minimum requests for an account to be scored
--- param: min_tool_share float 0.5 Share of requests carrying tool definitions at or above which traffic is agent-driven
--- param: max_end_user_share float 0.05 Share of requests declaring an end user at or below which the account serves no one
--- param: max_system_share float 0.05 Share of requests with a system prompt at or below which there is no product prompt (ignored when the case holds no system prompts: metadata-only logs)
+-- param: min_tool_requests int 50 Requests carrying tool definitions an account must send to be scored
+-- param: max_end_user_share float 0.05 Share of its tool-using requests declaring an end user at or below which the account serves no one
+-- param: max_system_share float 0.05 Share of its tool-using requests with a system prompt at or below which there is no product prompt (ignored when the case holds no system prompts: metadata-only logs)
 -- param: full_peers int 3 Headless accounts of other organisations sharing an IP prefix or payment fingerprint at which the score reaches 1
 -- param: max_value_accounts int 200 IP prefixes and payment fingerprints used by more accounts than this are too common to link on
 with per_account as (
     select account_id, count(*) as requests,
            sum(case when coalesce(tool_count, 0) > 0 then 1 else 0 end) as tool_requests,
-           sum(case when end_user_id is not null then 1 else 0 end) as end_user_requests,
-           sum(case when system_hash is not null then 1 else 0 end) as system_requests,
+           sum(case when coalesce(tool_count, 0) > 0 and end_user_id is not null then 1 else 0
+               end) as end_user_requests,
+           sum(case when coalesce(tool_count, 0) > 0 and system_hash is not null then 1 else 0
+               end) as system_requests,
+           sum(case when system_hash is not null then 1 else 0 end) as any_system,
            coalesce(max(org_id), account_id) as org_id, min(access_path) as access_path,
            min(ts) as first_seen, max(ts) as last_seen
     from requests
@@ -32,16 +36,15 @@ with per_account as (
 ),
 retained as (
     -- metadata-only logs carry no system prompt for anyone: the system test is then void
-    select coalesce(sum(system_requests), 0) > 0 as has_system from per_account
+    select coalesce(sum(any_system), 0) > 0 as has_system from per_account
 ),
 headless as (
     select p.*
     from per_account as p
     cross join retained as k
-    where p.requests >= $min_requests
-      and p.tool_requests * 1.0 / p.requests >= $min_tool_share
-      and p.end_user_requests * 1.0 / p.requests <= $max_end_user_share
-      and (not k.has_system or p.system_requests * 1.0 / p.requests <= $max_system_share)
+    where p.tool_requests >= $min_tool_requests
+      and p.end_user_requests * 1.0 / p.tool_requests <= $max_end_user_share
+      and (not k.has_system or p.system_requests * 1.0 / p.tool_requests <= $max_system_share)
 ),
 shared_values as (
     select distinct account_id, 'ip_prefix:' || ip_prefix as value
@@ -81,9 +84,10 @@ examples as (
 final as (
     select 'account' as entity_type, h.account_id as entity_id,
            0.5 + 0.5 * least(1.0, coalesce(p.peers, 0) * 1.0 / $full_peers) as score,
-           {'requests': h.requests, 'tool_share': round(h.tool_requests * 1.0 / h.requests, 3),
-            'end_user_share': round(h.end_user_requests * 1.0 / h.requests, 3),
-            'system_prompt_share': round(h.system_requests * 1.0 / h.requests, 3),
+           {'requests': h.requests, 'tool_requests': h.tool_requests,
+            'tool_share': round(h.tool_requests * 1.0 / h.requests, 3),
+            'end_user_share': round(h.end_user_requests * 1.0 / h.tool_requests, 3),
+            'system_prompt_share': round(h.system_requests * 1.0 / h.tool_requests, 3),
             'system_prompts_retained': k.has_system, 'access_path': h.access_path,
             'headless_peers': coalesce(p.peers, 0),
             'peer_access_paths': coalesce(p.peer_paths, 0),

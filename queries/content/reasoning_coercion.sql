@@ -21,6 +21,8 @@
 with per_account as (
     select r.account_id, count(*) as requests,
            sum(case when f.coercion_flag then 1 else 0 end) as flagged,
+           count(distinct case when f.coercion_flag then hash(coalesce(r.prompt_text, r.request_id)) end)
+               as distinct_flagged,
            count(distinct case when f.coercion_flag and f.lang <> 'und' then f.lang end) as langs,
            min(r.ts) as first_seen, max(r.ts) as last_seen
     from requests as r
@@ -47,6 +49,7 @@ final as (
                * (0.6 + 0.4 * least(1.0, greatest(f.langs - 1, 0) * 1.0 / ($full_langs - 1)))
                as score,
            {'requests': f.requests, 'flagged': f.flagged, 'share': round(f.share, 3),
+            'distinct_flagged': f.distinct_flagged,
             'languages': f.langs, 'min_share': $min_share,
             'example_request_ids': e.request_ids} as evidence,
            f.first_seen, f.last_seen

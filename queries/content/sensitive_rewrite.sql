@@ -17,10 +17,12 @@
 -- param: min_flagged int 10 Minimum flagged requests
 -- param: min_share float 0.1 Share of flagged requests at or above which the account is reported
 -- param: full_share float 0.3 Share at which the share part of the score reaches 1
--- param: full_hours int 24 Distinct active hours at which persistence is full (short bursts, as of evaluation runs, score at most half)
+-- param: full_hours int 48 Distinct active hours at which persistence is full (a harvest runs round the clock for days; a benchmark run is a burst, and scores in proportion)
 with per_account as (
     select r.account_id, count(*) as requests,
            sum(case when f.sensitive_flag then 1 else 0 end) as flagged,
+           count(distinct case when f.sensitive_flag then hash(coalesce(r.prompt_text, r.request_id)) end)
+               as distinct_flagged,
            count(distinct date_trunc('hour', r.ts)) as active_hours,
            min(r.ts) as first_seen, max(r.ts) as last_seen
     from requests as r
@@ -44,8 +46,9 @@ examples as (
 final as (
     select 'account' as entity_type, f.account_id as entity_id,
            least(1.0, f.share / $full_share)
-               * (0.5 + 0.5 * least(1.0, f.active_hours * 1.0 / $full_hours)) as score,
+               * least(1.0, f.active_hours * 1.0 / $full_hours) as score,
            {'requests': f.requests, 'flagged': f.flagged, 'share': round(f.share, 3),
+            'distinct_flagged': f.distinct_flagged,
             'active_hours': f.active_hours, 'min_share': $min_share,
             'example_request_ids': e.request_ids} as evidence,
            f.first_seen, f.last_seen

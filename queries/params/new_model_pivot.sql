@@ -7,7 +7,8 @@
 --   within the hours after its release, move a large share of their traffic to the new model and
 --   keep it there round the clock, far faster than the population's drift toward it. The share is
 --   measured over window_hours from the entity's first use of the new model, so a pivot late in the
---   release day is measured as fully as an early one.
+--   release day is measured as fully as an early one. A product that serves end users (and moves
+--   them to the new model at once) keeps only part of its score.
 -- entity: account
 -- tags: atlas.aml.t0024.002, atlas.aml.t0040
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (a campaign redirected nearly half its traffic to a new model within 24 hours of release)
@@ -25,9 +26,12 @@
 -- param: min_volume_rank float 0.95 Cumulative rank (cume_dist) of the entity's traffic before the release among entities of its kind active then, at or above which it is reported (the busiest 5 %)
 -- param: full_volume_rank float 0.99 Rank at or above which the score can reach 1 (the busiest 1 %); below it the score is capped at 0.75 (one level lower)
 -- param: full_share float 0.4 Share at which the score reaches 1
+-- param: product_end_users float 0.2 Share of the measured window's requests declaring an end user at or above which the entity is a product serving users (a harvester serves no one)
+-- param: product_discount float 0.5 Share of the score kept for such a product: an app that upgrades its users to the new model at once is no harvester
 with windowed as (
     -- from a week before each release to twice the window after it (a late pivot's own window)
-    select r.account_id, r.org_id, r.request_id, r.ts, m.model as new_model, m.released_at,
+    select r.account_id, r.org_id, r.request_id, r.ts, r.end_user_id, m.model as new_model,
+           m.released_at,
            case when epoch(r.ts) >= epoch(m.released_at) then 1 else 0 end as after,
            case when r.model = m.model then 1 else 0 end as on_new
     from requests as r
@@ -64,6 +68,7 @@ per_entity as (
     -- traffic in the window_hours from the entity's first use of the new model
     select m.entity_type, m.entity_id, m.new_model, m.released_at, m.onset_ts, m.volume_rank,
            m.before_requests, count(*) as after_requests, sum(k.on_new) as new_requests,
+           count(k.end_user_id) as end_user_requests,
            count(distinct case when k.on_new = 1 then date_trunc('hour', k.ts) end)
                as new_model_hours,
            min(k.ts) as first_seen, max(k.ts) as last_seen
@@ -112,13 +117,16 @@ examples as (
 final as (
     select f.entity_type, f.entity_id,
            least(1.0, f.share / $full_share)
-               * case when f.volume_rank >= $full_volume_rank then 1.0 else 0.75 end as score,
+               * case when f.volume_rank >= $full_volume_rank then 1.0 else 0.75 end
+               * case when f.end_user_requests >= $product_end_users * f.after_requests
+                      then $product_discount else 1.0 end as score,
            {'model': f.new_model, 'released_at': f.released_at,
             'first_use_of_new_model': f.onset_ts,
             'hours_to_first_use': round((epoch(f.onset_ts) - epoch(f.released_at)) / 3600.0, 1),
             'requests_before': f.before_requests, 'requests_after': f.after_requests,
             'requests_on_new_model': f.new_requests, 'share_on_new_model': round(f.share, 3),
             'population_share': round(f.pop_share, 3), 'hours_on_new_model': f.new_model_hours,
+            'end_user_share': round(f.end_user_requests * 1.0 / f.after_requests, 3),
             'volume_rank_before': round(f.volume_rank, 3),
             'full_volume_rank': $full_volume_rank, 'window_hours': $window_hours,
             'example_request_ids': e.request_ids} as evidence,

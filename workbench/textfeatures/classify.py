@@ -1,20 +1,24 @@
 """Capability family and the four pattern flags of a batch of folded prompts.
 
-Every pattern of capability.toml and of the four flag files runs once, as one polars `select`
-(so polars spreads the patterns over its threads); the scores, ties and any/all logic are then
-numpy over the resulting boolean matrix. Combining a concern's patterns into one big
-alternation was measured slower: polars' lazy DFA thrashes on the bounded gaps (`{0,40}`).
+Every pattern of capability.toml and of the four flag files goes through one `Matcher`
+(prefilter.py): one Aho-Corasick pass over the batch finds, for each pattern, the prompts that
+hold a literal it needs, and the pattern's regex runs on those prompts only. The scores, ties
+and any/all logic are then numpy over the resulting boolean matrix. (Combining a concern's
+patterns into one big alternation was measured slower: the lazy DFA thrashes on the bounded
+gaps such as `{0,40}`.)
 """
 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from workbench.textfeatures.lexicons import FLAGS, flag_rules, load
+from workbench.textfeatures.prefilter import Matcher, required_clauses
 
 FAMILIES = ("coding", "maths", "reasoning", "agentic", "computer_use", "vision",
             "data_analysis", "creative", "chat", "other")
@@ -27,6 +31,7 @@ class _Plan:
     flag_patterns: tuple[str, ...]  # run on the whole folded prompt
     # per flag: indices into flag_patterns of its `patterns`, and of each `all` group
     flag_rules: tuple[tuple[str, tuple[int, ...], tuple[tuple[int, ...], ...]], ...]
+    matcher: Matcher  # capability patterns (on the cut prompt), then flag patterns
 
 
 @functools.cache
@@ -55,7 +60,19 @@ def _plan() -> _Plan:
         r = flag_rules(column)
         rules.append((column, tuple(idx(p) for p in r.patterns),
                       tuple(tuple(idx(p) for p in g) for g in r.all_groups)))
-    return _Plan(tuple(cap), weights, tuple(pats), tuple(rules))
+    # a member of one all-of group, used nowhere else, runs only where the group's earlier
+    # members (those with literals to look for first) matched
+    uses = Counter(i for _, any_of, groups in rules for i in (*any_of, *(j for g in groups
+                                                                             for j in g)))
+    gates: list[tuple[int, ...]] = [()] * (len(cap) + len(pats))
+    for _, _, groups in rules:
+        for group in groups:
+            ranked = sorted(group, key=lambda i: not required_clauses(pats[i]))
+            for t, i in enumerate(ranked):
+                if t and uses[i] == 1:
+                    gates[len(cap) + i] = tuple(len(cap) + j for j in ranked[:t])
+    matcher = Matcher([*cap, *pats], scopes=[1] * len(cap) + [0] * len(pats), gates=gates)
+    return _Plan(tuple(cap), weights, tuple(pats), tuple(rules), matcher)
 
 
 def classify(folded: pl.Series, tool_count: pl.Series | None = None,
@@ -86,21 +103,14 @@ def classify(folded: pl.Series, tool_count: pl.Series | None = None,
     spec = load("capability")
     n = len(folded)
     max_chars = spec["max_chars"]
-    frame = pl.DataFrame({"f": folded.cast(pl.String)})
-    text = pl.col("f")
+    text = folded.cast(pl.String)
     # cut for the capability patterns only when some prompt is longer (bytes >= chars)
-    cut = text.str.slice(0, max_chars) if (frame["f"].str.len_bytes() > max_chars).any() \
-        else text
-    hits = frame.select(
-        *[cut.str.contains(p).fill_null(False).alias(f"c{i}")
-          for i, p in enumerate(plan.cap_patterns)],
-        *[text.str.contains(p).fill_null(False).alias(f"f{i}")
-          for i, p in enumerate(plan.flag_patterns)],
-    )
-    null = frame["f"].is_null().to_numpy()
+    cut = text.str.slice(0, max_chars) if (text.str.len_bytes() > max_chars).any() else text
+    hits = plan.matcher.match(text, [cut])
+    null = text.is_null().to_numpy()
     k = len(plan.cap_patterns)
-    cols = [hits.to_series(i).to_numpy() for i in range(hits.width)]
-    matched = np.column_stack(cols[:k]) if k else np.zeros((n, 0), dtype=bool)
+    matched = hits[:, :k]
+    flags = hits[:, k:]
     scores = matched.astype(np.int32) @ plan.weights
     order: list[str] = spec["order"]
     if tool_count is not None:
@@ -117,14 +127,9 @@ def classify(folded: pl.Series, tool_count: pl.Series | None = None,
     cap[null] = None
     out = {"capability": pl.Series("capability", cap.tolist(), dtype=pl.String)}
     for column, any_of, groups in plan.flag_rules:
-        fired = np.zeros(n, dtype=bool)
-        for i in any_of:
-            fired |= cols[k + i]
+        fired = flags[:, list(any_of)].any(axis=1) if any_of else np.zeros(n, dtype=bool)
         for group in groups:
-            both = np.ones(n, dtype=bool)
-            for i in group:
-                both &= cols[k + i]
-            fired |= both
+            fired |= flags[:, list(group)].all(axis=1)
         out[column] = pl.Series(column, fired, dtype=pl.Boolean).scatter(
             np.flatnonzero(null), None)
     return pl.DataFrame(out)

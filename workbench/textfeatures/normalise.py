@@ -60,7 +60,8 @@ def _fold(text: pl.Expr) -> pl.Expr:
 
 
 def _squash(text: pl.Expr) -> pl.Expr:
-    return text.str.replace_all(r"\s+", " ").str.strip_chars(" ")
+    # `\s+` -> " ", without rewriting the single spaces that are nearly every match
+    return text.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars(" ")
 
 
 def folded(text: pl.Expr) -> pl.Expr:

@@ -38,6 +38,32 @@ def template_id(norm: str) -> str:
     return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
 
 
+def template_ids(norm: pl.Series) -> pl.Series:
+    """`template_id` of each normalised prompt (String); NULL stays NULL.
+
+    Hashes the UTF-8 bytes straight out of the Arrow buffer: no Python string per prompt.
+
+    Example:
+        >>> import polars as pl
+        >>> template_ids(pl.Series(["write a poem about <name>", None])).to_list()
+        ['fd9353b11efd269a', None]
+    """
+    arr = norm.cast(pl.String).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
+    data = arr.buffers()[2]
+    view = memoryview(data) if data is not None else memoryview(b"")
+    blake = hashlib.blake2b
+    ends = offsets.tolist()
+    out = [blake(view[a:b], digest_size=8).hexdigest()
+           for a, b in zip(ends[:-1], ends[1:], strict=True)]
+    return pl.Series("template_id", out, dtype=pl.String).scatter(
+        np.flatnonzero(norm.is_null().to_numpy()), None)
+
+
 def _token_hash(tok: str) -> int:
     h = _CACHE.get(tok)
     if h is None:
@@ -80,36 +106,41 @@ def simhash(norm: pl.Series) -> pl.Series:
         enc = pc.dictionary_encode(flat)
         hashes = np.array([_token_hash(t) for t in enc.dictionary.to_pylist()], dtype=np.uint64)
         th = hashes[enc.indices.to_numpy()]
-        doc = np.repeat(np.arange(n), lengths)
-        nxt = np.zeros_like(th)
+        # shingle i pairs token i with token i + 1 of the same prompt; a prompt's last token
+        # starts none, unless it is the prompt's only token (then it pairs with 0)
+        ends = np.cumsum(lengths) - 1
+        nxt = np.empty_like(th)
         nxt[:-1] = th[1:]
-        same = np.zeros(len(th), dtype=bool)
-        same[:-1] = doc[:-1] == doc[1:]
-        keep = same | (lengths[doc] == 1)
-        nxt[~same] = 0
+        nxt[ends[lengths > 0]] = 0
+        keep = np.ones(len(th), dtype=bool)
+        keep[ends[lengths > 1]] = False
         with np.errstate(over="ignore"):
             sh = _mix(th[keep] * _K + _mix(nxt[keep] ^ _K))
-        sdoc = doc[keep]
-        docs, starts, counts = np.unique(sdoc, return_index=True, return_counts=True)
-        out[docs] = _majority_bits(sh, starts, counts)
+        counts = lengths - (lengths > 1)
+        docs = np.flatnonzero(counts)
+        starts = (np.cumsum(counts) - counts)[docs]
+        out[docs] = _majority_bits(sh, starts, counts[docs])
     return pl.Series("simhash", out, dtype=pl.UInt64).scatter(
         np.flatnonzero(norm.is_null().to_numpy()), None)
 
 
-# _NIBBLE[v] spreads the 4 bits of v into four 16-bit lanes of a uint64, so one 1-D reduceat
-# counts 4 bit positions at once (a prompt has at most MAX_CHARS shingles: no lane overflows).
-_NIBBLE = np.array([sum(((v >> k) & 1) << (16 * k) for k in range(4)) for v in range(16)],
-                   dtype=np.uint64)
+# Bits q, q+16, q+32 and q+48 of a hash, shifted right by q and masked with _LANES, sit in four
+# 16-bit lanes of one uint64, so one 1-D reduceat counts 4 bit positions at once (a prompt has
+# at most MAX_CHARS shingles: no lane overflows).
+_LANES = np.uint64(0x0001000100010001)
 
 
 def _majority_bits(sh: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Bit j of row d is 1 when more than half of doc d's shingle hashes have bit j set."""
     acc = np.zeros(len(starts), dtype=np.uint64)
-    lane, fifteen = np.uint64(0xFFFF), np.uint64(15)
+    lane = np.uint64(0xFFFF)
     half = counts.astype(np.uint64)
+    tmp = np.empty_like(sh)
     for q in range(16):
-        lanes = np.add.reduceat(_NIBBLE[(sh >> np.uint64(4 * q)) & fifteen], starts)
+        np.right_shift(sh, np.uint64(q), out=tmp)
+        np.bitwise_and(tmp, _LANES, out=tmp)
+        lanes = np.add.reduceat(tmp, starts)
         for k in range(4):
             ones = (lanes >> np.uint64(16 * k)) & lane
-            acc |= (2 * ones > half).astype(np.uint64) << np.uint64(4 * q + k)
+            acc |= (2 * ones > half).astype(np.uint64) << np.uint64(q + 16 * k)
     return acc
