@@ -3,7 +3,7 @@
 Two kinds of setting: every numeric knob of risk.toml (`RiskConfig.knobs()`, changed with
 `RiskConfig.replace` and re-linked with `wb.link(case, config=...)`, detectors not rerun), and
 every int or float parameter a detector declares in its `-- param:` header (only that detector
-rerun, on a fresh copy of the cached case, with `wb.detect(case, only=[name], params=...)`).
+rerun, on a fresh copy of the cached case, and the case relinked: `rerun`).
 A move that costs more than `CLIFF` recall or precision is a cliff: the figure depends on that
 one value, a sign it was fitted to the worlds it was tuned on. Each step's result is kept next
 to the cached case (`<case>.sweep.json`), so an interrupted or repeated sweep on the same case
@@ -70,6 +70,40 @@ def _high(case: Any, truth: dict[str, tuple[str | None, str]]) -> tuple[float, f
     return high["precision"], high["recall"]
 
 
+def rerun(case: Any, name: str, params: dict[str, Any], cfg: Any) -> None:
+    """Rerun one detector with changed params and relink as a full run would.
+
+    `wb.detect(case, only=[name])` links with the cohort phase of the chosen detectors only,
+    so rerunning an account-phase detector that way drops every `cohort` edge and changes the
+    campaigns whatever the params (on normal-1001, 18 campaigns became 19 at the defaults). An
+    account-phase detector is rerun without linking and the case relinked with `wb.link`, which
+    reruns every cohort detector; a cohort detector runs in the link phase, its peers' findings
+    of the full run staying in place (they read the same communities, so a rerun would give
+    them again).
+    """
+    import workbench as wb
+    from workbench import detectors
+
+    chosen = detectors.plan([name], {name: params})
+    if detectors.split(chosen)[1]:
+        wb.detect(case, only=[name], params={name: params}, config=cfg)
+    else:
+        wb.detect(case, only=[name], params={name: params}, config=cfg, link=False)
+        wb.link(case, config=cfg)
+
+
+def controls(chosen: list[Setting]) -> list[str]:
+    """The steps rerun at the defaults, which must give the baseline back: relinking (for the
+    risk settings), and one account-phase and one cohort-phase detector (for the detectors')."""
+    from workbench import detectors
+
+    out = ["link"] if any(s.kind == "risk" for s in chosen) else []
+    names = sorted({s.key.split(".", 1)[0] for s in chosen if s.kind == "detector"})
+    for phase in (0, 1):
+        out += [n for n in names if detectors.split(detectors.plan([n], None))[phase]][:1]
+    return out
+
+
 def sweep_world(built: Built, chosen: list[Setting], work: Path,
                 say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Every move of every setting on one cached world; one row per (setting, factor)."""
@@ -116,6 +150,26 @@ def sweep_world(built: Built, chosen: list[Setting], work: Path,
         say(f"  {stem} {s.key}: " + ", ".join(
             f"x{r['factor']} P {r['precision']:.3f} R {r['recall']:.3f}" for r in rows[-2:]))
 
+    for control in controls(chosen):
+        key = f"control.{control}"
+        if key in memo:
+            rows.append(memo[key])
+            continue
+        t0 = time.perf_counter()
+        case = wb.open(copy_case(built.case, work / f"{stem}-step.duckdb"))
+        try:
+            if control == "link":
+                wb.link(case, config=cfg)
+            else:
+                rerun(case, control, {}, cfg)
+            p, r = _high(case, truth)
+        finally:
+            case.close()
+        memo[key] = {"world": built.world, "seed": built.seed, "kind": "control", "key": key,
+                     "precision": p, "recall": r, "base_precision": base_p,
+                     "base_recall": base_r, "seconds": round(time.perf_counter() - t0, 2)}
+        rows.append(memo[key])
+        say(f"  {stem} {key}: P {p:.3f} R {r:.3f} (baseline P {base_p:.3f} R {base_r:.3f})")
     todo = [x for x in chosen if x.kind == "risk" and not done(x)]
     if todo:
         linked = wb.open(copy_case(built.case, work / f"{stem}-link.duckdb"))
@@ -138,7 +192,7 @@ def sweep_world(built: Built, chosen: list[Setting], work: Path,
             t0, value = time.perf_counter(), s.moved(factor)
             case = wb.open(copy_case(built.case, work / f"{stem}-step.duckdb"))
             try:
-                wb.detect(case, only=[name], params={name: {param: value}}, config=cfg)
+                rerun(case, name, {param: value}, cfg)
                 record(s, factor, value, case, t0)
             except Exception as exc:  # noqa: BLE001 - a rejected value is a result too
                 record(s, factor, value, None, t0, f"{type(exc).__name__}: {exc}")
@@ -148,7 +202,7 @@ def sweep_world(built: Built, chosen: list[Setting], work: Path,
     for p in work.glob(f"{stem}-*.duckdb*"):
         p.unlink()
     order = {(x.key, f): i for i, (x, f) in enumerate((x, f) for x in chosen for f in FACTORS)}
-    return sorted(rows, key=lambda r: order.get((r["key"], r["factor"]), 0))
+    return sorted(rows, key=lambda r: order.get((r["key"], r.get("factor")), -1))
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -156,6 +210,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     and the cliffs (world, factor, what dropped by how much)."""
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
+        if r["kind"] == "control":
+            continue
         s = out.setdefault(r["key"], {"kind": r["kind"], "default": r["default"], "moves": {},
                                       "cliffs": [], "errors": []})
         m = s["moves"].setdefault(r["factor"], {"value": r["value"], "d_recall": 0.0,

@@ -235,3 +235,13 @@ def test_evaluate_reads_detector_reach_from_the_case(scored: tuple[wb.Case, Path
     assert fires["logit_probing"]["legit"] == 1  # the one planted false positive, u000
     assert fires["logit_probing"]["by_archetype"]["education_cohort"] == 1
     assert sum(d["campaign"] for d in fires.values()) >= 7
+
+
+def test_evaluate_reach_follows_a_cohort_findings_members(scored: tuple[wb.Case, Path]) -> None:
+    case, truth = scored
+    w = World()  # a cohort finding reaches the members its evidence lists, as scoring maps it
+    w.finding("payment:payB", "cohort_probe", 0.8, entity_type="cohort",
+              evidence={"members": ["b00", "b01", "u001"]})
+    w.into(case)
+    fires = evaluate(case, truth)["detectors"]["cohort_probe"]
+    assert fires["by_archetype"] == {"logit_prober": 2, "education_cohort": 1}

@@ -40,7 +40,7 @@ Leads = dict[str, tuple[str | None, float, str]]  # account -> (found campaign, 
 # Accounts each detector's latest findings reach, as scoring maps entities to accounts.
 _REACH = """
 with latest as (
-    select f.detector, f.entity_type, f.entity_id from findings as f
+    select f.detector, f.entity_type, f.entity_id, f.evidence from findings as f
     join (select detector, arg_max(run_id, ran_at) as run_id from findings group by detector)
         as l using (detector, run_id)
     where f.score > 0
@@ -58,6 +58,11 @@ union
 select f.detector, p.account_id from latest as f
 join (select distinct account_id, ip_prefix from requests) as p on p.ip_prefix = f.entity_id
 where f.entity_type = 'ip_prefix'
+union
+-- a cohort finding reaches the members its evidence names as taking part
+select f.detector, m.account_id from latest as f,
+    unnest(json_extract_string(f.evidence, '$.members[*]')) as m(account_id)
+where f.entity_type = 'cohort'
 """
 
 
