@@ -23,18 +23,29 @@ from workbench.cli import cli
 @click.option("--evasive", is_flag=True, help="Add an evasive variant of each campaign.")
 @click.option("--metadata-only", is_flag=True,
               help="Leave out prompts, system prompts and response content.")
+@click.option("--shift", default=None, metavar="NAME|SEED",
+              help="A shifted world (shift-a, shift-b, shift-c, shift-all, or an integer seed): "
+                   "settings drawn from ranges never used in tuning (docs/simulator.md).")
+@click.option("--text", "text_mode", default="sim", show_default=True,
+              help="sim: the project's phrase banks; corpus: real public prompts read from "
+                   "$WORKBENCH_CORPUS or ../shared/corpus.")
 def simulate_cmd(out: Path, accounts: int, days: int, seed: int, requests: int | None,
-                 start: str, evasive: bool, metadata_only: bool) -> None:
+                 start: str, evasive: bool, metadata_only: bool, shift: str | None,
+                 text_mode: str) -> None:
     """Simulate an LLM API provider's logs with planted distillation campaigns and truth."""
     from workbench.simulator import simulate
 
     t0 = time.perf_counter()
     s = simulate(out, accounts=accounts, days=days, seed=seed, requests=requests,
-                 evasive=evasive, metadata_only=metadata_only, start=start)
+                 evasive=evasive, metadata_only=metadata_only, start=start, shift=shift,
+                 text=text_mode)
     secs = time.perf_counter() - t0
+    kinds = [k for k in (s.shift if s.shift != "default" else "",
+                         "real-text" if s.text == "corpus" else "") if k]
     click.echo(f"Wrote {s.requests:,} requests from {s.accounts:,} accounts "
                f"({s.campaign_accounts} in campaigns, {s.campaign_requests:,} requests) "
-               f"over {s.days} days to {out} in {secs:.1f} s.")
+               f"over {s.days} days to {out} in {secs:.1f} s"
+               f"{' (' + ', '.join(kinds) + ')' if kinds else ''}.")
     click.echo(f"Ground truth: {out / 'truth.csv'}. Load with: workbench load "
                f"'{out / 'logs'}/*.jsonl.gz' --accounts {out / 'accounts.csv'} "
                f"--releases {out / 'releases.csv'} --db CASE")

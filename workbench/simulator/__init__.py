@@ -5,6 +5,10 @@
 lifetimes) is decided up front; logs are then generated day by day and written in sorted
 blocks, so memory stays flat however many requests are asked for. The same arguments give the
 same bytes. See docs/simulator.md for every default and its public source.
+
+`shift=` draws the world's settings from ranges never used while tuning detection
+(`workbench.simulator.shift`); `text="corpus"` draws prompts from the shared corpus of real
+public prompts (`workbench.simulator.corpus`). Either writes the settings to `world.json`.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from pathlib import Path
 
 import orjson
 
+from workbench.errors import unknown
+from workbench.simulator import corpus as _corpus
 from workbench.simulator.behave import day_requests
 from workbench.simulator.population import build_world
 from workbench.simulator.render import envelope
+from workbench.simulator.shift import DEFAULT, NAMED, resolve
 from workbench.simulator.world import CAMPAIGNS, DAY, LEGIT, World, release_times
 
-__all__ = ["ARCHETYPES", "CAMPAIGN_ARCHETYPES", "LEGIT_ARCHETYPES", "SimSummary", "simulate"]
+__all__ = ["ARCHETYPES", "CAMPAIGN_ARCHETYPES", "LEGIT_ARCHETYPES", "SHIFTS", "TEXT_MODES",
+           "SimSummary", "simulate"]
 
 LEGIT_ARCHETYPES = tuple(c[0] for c in LEGIT)
 CAMPAIGN_ARCHETYPES = tuple(c[0] for c in CAMPAIGNS)
@@ -32,6 +40,8 @@ ARCHETYPES = LEGIT_ARCHETYPES + CAMPAIGN_ARCHETYPES + tuple(f"{c}_evasive"
                                                            for c in CAMPAIGN_ARCHETYPES)
 BLOCK = 10_000  # records sorted and written at a time: the bound on what is held in memory
 GZIP_LEVEL = 4
+SHIFTS = tuple(NAMED)
+TEXT_MODES = ("sim", "corpus")
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class SimSummary:
     requests_per_archetype: dict[str, int] = field(default_factory=dict)
     accounts_per_archetype: dict[str, int] = field(default_factory=dict)
     peak_buffered: int = 0  # most records held in memory at once (the streaming bound)
+    shift: str = "default"
+    text: str = "sim"
 
     @property
     def campaign_requests(self) -> int:
@@ -119,7 +131,8 @@ def write_day(world: World, day: int, path: Path,
 
 def simulate(out: str | Path, *, accounts: int = 2000, days: int = 14, seed: int = 0,
              requests: int | None = None, evasive: bool = False, metadata_only: bool = False,
-             start: str = "2026-01-05") -> SimSummary:
+             start: str = "2026-01-05", shift: str | int | None = None,
+             text: str = "sim") -> SimSummary:
     """Write a simulated provider world with planted distillation campaigns to `out`.
 
     Args:
@@ -132,6 +145,11 @@ def simulate(out: str | Path, *, accounts: int = 2000, days: int = 14, seed: int
         evasive: Add an evasive variant of each campaign archetype.
         metadata_only: Leave out prompts, system prompts and response content.
         start: First day of the window, YYYY-MM-DD.
+        shift: A shifted world (`shift-a`, `shift-b`, `shift-c`, `shift-all`, or an integer
+            that draws every dimension from its own seed): settings from ranges never used in
+            tuning (docs/simulator.md). None: the default world.
+        text: `sim` (the project's phrase banks) or `corpus` (real public prompts read at run
+            time from `$WORKBENCH_CORPUS` or `../shared/corpus`).
 
     Returns:
         A SimSummary with the counts written.
@@ -142,13 +160,26 @@ def simulate(out: str | Path, *, accounts: int = 2000, days: int = 14, seed: int
         >>> s.accounts, s.campaign_accounts > 0, 1500 < s.requests < 2500
         (200, True, True)
     """
-    world = build_world(accounts, days, seed, requests, evasive, start, metadata_only)
+    if text not in TEXT_MODES:
+        err = unknown("text mode", text, TEXT_MODES)
+        raise err
+    settings = resolve(shift, seed)
+    prompts = _corpus.load() if text == "corpus" else None
+    world = build_world(accounts, days, seed, requests, evasive, start, metadata_only,
+                        settings, prompts)
     out = Path(out)
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     for old in logs.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].jsonl.gz"):
         old.unlink()
     _write_csvs(world, out)
+    if settings is not DEFAULT or prompts is not None:
+        about = {"seed": seed, "text": text, "shift": settings.describe(),
+                 "corpus": str(prompts.root) if prompts else None}
+        (out / "world.json").write_bytes(orjson.dumps(about, option=orjson.OPT_INDENT_2
+                                                      | orjson.OPT_SORT_KEYS) + b"\n")
+    elif (out / "world.json").exists():
+        (out / "world.json").unlink()
     total: Counter[str] = Counter()
     files, peak = [], 0
     for day in range(days):
@@ -163,4 +194,5 @@ def simulate(out: str | Path, *, accounts: int = 2000, days: int = 14, seed: int
         out=out, requests=sum(total.values()), accounts=len(world.actors),
         campaign_accounts=sum(1 for a in world.actors if a.campaign_id), days=days,
         files=tuple(files), requests_per_archetype=dict(sorted(total.items())),
-        accounts_per_archetype=dict(sorted(per_acc.items())), peak_buffered=peak)
+        accounts_per_archetype=dict(sorted(per_acc.items())), peak_buffered=peak,
+        shift=settings.name, text=text)

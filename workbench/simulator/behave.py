@@ -64,6 +64,11 @@ def day_requests(world: World, actor: Actor, day: int, rng: random.Random,
     ex = actor.extra
     pattern = ex["pattern"]
     lam = actor.rate * day_factor(world, actor, day) * (end - start) / DAY
+    camo = ex.get("camouflage", 0.0)  # a shifted world's ordinary chat beside the harvesting
+    chat: list[list[float]] = []
+    if camo:
+        chat = _sessions(rng, poisson(rng, lam * camo), actor)
+        lam *= 1.0 - camo
     if pattern == "sync":
         times = _sync_times(world, actor, day, sync)
     elif pattern == "burst":
@@ -76,8 +81,10 @@ def day_requests(world: World, actor: Actor, day: int, rng: random.Random,
         times = _loops(rng, poisson(rng, lam), actor)
     else:
         times = _sessions(rng, poisson(rng, lam), actor)
-    make = prompts.maker(actor)
-    for session in times:
+    harvest = prompts.maker(actor)
+    everyday = prompts.Maker() if chat else harvest
+    for i, session in enumerate(chat + times):
+        make = everyday if i < len(chat) else harvest
         history: list[str] = []  # earlier turns, rebuilt (not mutated) as the session grows
         state = make.start(rng, actor, world, lo + session[0])
         for t in session:
@@ -174,7 +181,8 @@ def _sync_times(world: World, actor: Actor, day: int,
     key = f"{actor.campaign_id}:{day}"
     if key not in sync:
         crng = random.Random(f"sync:{world.seed}:{key}")
-        total = poisson(crng, sum(a.rate for a in group))
+        total = poisson(crng, sum(a.rate * (1.0 - a.extra.get("camouflage", 0.0))
+                                  for a in group))
         gap = DAY / max(1, total)
         sync[key] = [min(DAY - 0.001, (i + 0.5 + crng.uniform(-0.2, 0.2)) * gap)
                      for i in range(total)]

@@ -2,7 +2,9 @@
 
 A `Maker` starts a session (`start`) and produces its next request (`next`). Campaign makers
 follow the public descriptions cited in docs/simulator.md; evasive variants paraphrase instead
-of templating and vary their parameters.
+of templating and vary their parameters. A shifted world may word campaigns from other phrase
+banks (`words`); in real-text mode (`world.corpus`) prompts come from the public prompt corpus
+by role and category, where it has them (`CORPUS_FAMILY` and the pools named below).
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from workbench.simulator import text
 from workbench.simulator.world import DAY, NEW_MODEL, Actor, World
 
 State = dict[str, Any]
+# Everyday task family -> corpus pool in real-text mode (other families: benign chat).
+CORPUS_FAMILY = {"coding": "coding", "maths": "maths", "agent": "tool"}
+
+
+def words(world: World, key: str) -> Any:
+    """Campaign wording of `key`, from the world's phrase banks (shifted worlds: other ones)."""
+    return text.campaign(key, world.shift.wording)
 
 
 @dataclass(slots=True)
@@ -90,12 +99,16 @@ class Maker:
 
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
         s["turn"] += 1
+        system = actor.extra.get("system")
         if s["turn"] > 1 and rng.random() < 0.45:
             p = _followup(rng)
+        elif world.corpus is not None and s["lang"] == "en":
+            p, own = world.corpus.prompt(rng, CORPUS_FAMILY.get(s["fam"], "chat"))
+            system = system or own
         else:
             p = text.prompt(rng, s["fam"], s["lang"])
         r = Req(0, p, fam=s["fam"], model=choose_model(world, actor, t, rng), lang=s["lang"],
-                end_user=s["user"], system=actor.extra.get("system"))
+                end_user=s["user"], system=system)
         vary_params(rng, r)
         if s["think"]:
             r.thinking = rng.choice((1024, 2048, 4096, 8000))
@@ -110,8 +123,13 @@ class Startup(Maker):
 class Homework(Maker):
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
         s["turn"] += 1
-        p = (_followup(rng) if s["turn"] > 1 and rng.random() < 0.4 else
-             text.fill(rng.choice(text.campaign("homework")), text.campaign("homework_slots"), rng))
+        if s["turn"] > 1 and rng.random() < 0.4:
+            p = _followup(rng)
+        elif world.corpus is not None:
+            p, _ = world.corpus.prompt(rng, "coding" if rng.random() < 0.7 else "maths")
+        else:
+            p = text.fill(rng.choice(text.campaign("homework")), text.campaign("homework_slots"),
+                          rng)
         r = Req(0, p, fam="coding", model=choose_model(world, actor, t, rng))
         vary_params(rng, r)
         return r
@@ -138,9 +156,12 @@ class Batch(Maker):
         doc = text.fill(rng.choice(text.campaign("enterprise_docs")),
                         {"n": [str(rng.randrange(10000, 99999))], "d": [str(rng.randint(1, 28))]},
                         rng)
-        p = text.fill(actor.extra["template"], {}, rng,
-                      {"id": str(rng.randrange(10**6, 10**7)), "doc": doc})
-        return Req(0, p, kind="batch", fam="data", model=choose_model(world, actor, t, rng),
+        fixed = {"id": str(rng.randrange(10**6, 10**7)), "doc": doc}
+        if actor.extra.get("judge"):  # a QA pipeline grading its own support bot's replies
+            fixed["reply"] = rng.choice(text.shifted("pipeline_replies"))
+        p = text.fill(actor.extra["template"], {}, rng, fixed)
+        return Req(0, p, kind="grade" if actor.extra.get("judge") else "batch", fam="data",
+                   model=choose_model(world, actor, t, rng),
                    max_tokens=actor.extra["max_tokens"], temperature=0.0)
 
 
@@ -154,16 +175,32 @@ class Eval(Maker):
         return {"model": choose_model(world, actor, t, run)}
 
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
-        suite = text.campaign("eval_suites")[actor.extra["suite"]]
-        p = text.fill(rng.choice(suite), text.campaign("eval_slots"), rng)
-        return Req(0, p, kind="eval", fam="maths", model=s["model"], max_tokens=2048,
-                   temperature=0.0)
+        judge = actor.extra.get("judge_suite")
+        system = None
+        if world.corpus is not None:
+            p, system = world.corpus.prompt(rng, "judge" if judge else "eval")
+        else:
+            suites = text.shifted("eval_judge_suites") if judge else text.campaign("eval_suites")
+            p = text.fill(rng.choice(suites[actor.extra["suite"]]), text.campaign("eval_slots"),
+                          rng)
+        return Req(0, p, kind="rubric" if judge else "eval", fam="maths", model=s["model"],
+                   max_tokens=2048, temperature=0.0, system=system)
 
 
-def _q(rng: random.Random) -> str:
+def _q(rng: random.Random, world: World) -> str:
     if rng.random() < 0.6:
-        return str(rng.choice(text.campaign("hard_questions")))
+        return str(rng.choice(words(world, "hard_questions")))
     return text.prompt(rng, text.family(rng, ["coding", "maths", "analysis"]))
+
+
+# Real-text mode: where a reasoning harvester's chain-of-thought requests come from.
+COT_POOLS = (("cot", 0.5), ("maths_harvest", 0.25), ("instruction_harvest", 0.25))
+
+
+def censor(rng: random.Random, world: World) -> str:
+    """A censorship-safe rewrite request (project wording in every mode: no corpus has one)."""
+    return text.fill(rng.choice(words(world, "censorship_prompts")),
+                     {"t": words(world, "sensitive_topics")}, rng)
 
 
 class Reasoning(Maker):
@@ -176,22 +213,32 @@ class Reasoning(Maker):
 
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
         x = rng.random()
-        if x < 0.55:
+        cot, rubric = actor.extra.get("mix", (0.55, 0.8))  # cumulative: CoT, then rubric
+        system = None
+        if x < cot:
             kind = "cot"
-            p = (text.paraphrase_cot(rng, _q(rng)) if actor.evasive else
-                 text.fill(rng.choice(text.campaign("cot_wrappers")), {}, rng, {"q": _q(rng)}))
-        elif x < 0.8:
+            if world.corpus is not None:
+                pool = rng.choices([c for c, _ in COT_POOLS], [w for _, w in COT_POOLS])[0]
+                p, system = world.corpus.prompt(rng, pool)
+            elif actor.evasive:
+                p = text.paraphrase_cot(rng, _q(rng, world), words(world, "cot_paraphrase_parts"))
+            else:
+                p = text.fill(rng.choice(words(world, "cot_wrappers")), {}, rng,
+                              {"q": _q(rng, world)})
+        elif x < rubric:
             kind = "rubric"
-            items = rng.sample(text.campaign("rubric_items"), k=rng.randint(3, 5))
-            p = text.fill(rng.choice(text.campaign("rubric_prompts")), {}, rng, {
-                "q": _q(rng), "a": rng.choice(text.campaign("candidate_answers")),
-                "r": "\n".join(items)})
+            if world.corpus is not None:
+                p, system = world.corpus.prompt(rng, "judge_harvest")
+            else:
+                items = rng.sample(words(world, "rubric_items"), k=rng.randint(3, 5))
+                p = text.fill(rng.choice(words(world, "rubric_prompts")), {}, rng, {
+                    "q": _q(rng, world), "a": rng.choice(words(world, "candidate_answers")),
+                    "r": "\n".join(items)})
         else:
             kind = "censor"
-            p = text.fill(rng.choice(text.campaign("censorship_prompts")),
-                          {"t": text.campaign("sensitive_topics")}, rng)
+            p = censor(rng, world)
         r = Req(0, p, kind=kind, fam="reasoning", model=choose_model(world, actor, t, rng),
-                max_tokens=16000, temperature=1.0)
+                max_tokens=16000, temperature=1.0, system=system)
         if rng.random() < 0.5:
             r.thinking = rng.choice((8000, 16000, 12000)) if not actor.evasive else \
                 rng.randint(2000, 12000)
@@ -207,14 +254,19 @@ class Agentic(Maker):
     def start(self, rng: random.Random, actor: Actor, world: World, t: float) -> State:
         late = t > world.days * DAY * 0.6 and actor.base == "agentic_harvester"
         slots = text.campaign("agentic_slots")
+        system = None
         if late and rng.random() < 0.3:  # the later phase: reconstruct reasoning traces
-            task, kind = text.fill(rng.choice(text.campaign("agentic_reconstruct")), slots,
+            task, kind = text.fill(rng.choice(words(world, "agentic_reconstruct")), slots,
                                    rng), "reconstruct"
+        elif world.corpus is not None:
+            task, system = world.corpus.prompt(rng, "tool_harvest" if rng.random() < 0.7
+                                               else "code_harvest")
+            kind = "tool"
         else:
-            task, kind = text.fill(rng.choice(text.campaign("agentic_tasks")), slots, rng), "tool"
+            task, kind = text.fill(rng.choice(words(world, "agentic_tasks")), slots, rng), "tool"
         if actor.evasive:
             task = rng.choice(text.bank("families")["openers"]) + task
-        return {"task": task, "kind": kind, "turn": 0,
+        return {"task": task, "kind": kind, "turn": 0, "system": system,
                 "model": choose_model(world, actor, t, rng)}
 
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
@@ -224,7 +276,7 @@ class Agentic(Maker):
              "Done? Verify and report.", "Continue with the plan."))
         r = Req(0, p, kind=s["kind"], fam="agentic", model=s["model"],
                 max_tokens=rng.choice((8192, 16000, 32000)), temperature=rng.choice((None, 1.0)),
-                stream=rng.random() < 0.7)
+                stream=rng.random() < 0.7, system=s.get("system"))
         if s["kind"] == "tool" and rng.random() < actor.extra["tool_p"]:
             r.tools, r.tool_call = actor.extra["tools"], rng.random() < 0.7
             if rng.random() < 0.01:
@@ -245,6 +297,12 @@ class Hydra(Maker):
     def next(self, rng: random.Random, actor: Actor, world: World, s: State, t: float) -> Req:
         if s["genuine"]:
             return super().next(rng, actor, world, s, t)
+        share = actor.extra.get("censor", 0.0)  # of all traffic, so of harvesting 1/(1-genuine)
+        if share and rng.random() < share / (1.0 - actor.extra["genuine"]):
+            r = Req(0, censor(rng, world), kind="censor", fam="reasoning",
+                    model=choose_model(world, actor, t, rng), max_tokens=16000, temperature=1.0,
+                    end_user=s["user"])
+            return r
         x = rng.random()
         if x < 0.6:
             r = Reasoning().next(rng, actor, world, s, t)

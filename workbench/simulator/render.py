@@ -54,6 +54,10 @@ def _output(rng: random.Random, r: Req) -> tuple[str, str]:
                     '"total": 4210.0, "currency": "EUR", "vendor": "Nordlicht Logistics AG"}'), ""
         return rng.choice(("billing", "technical", "account", "shipping", "other",
                            "The supplier must cover defect claims.")), ""
+    if k == "grade":
+        return (f'{{"score": {rng.randint(0, 5)}, "failed_items": []}}' if "JSON" in r.prompt
+                else rng.choice(("ACCEPT\nThe reply resolves the issue.",
+                                 "accuracy=4 tone=5 policy=5", "REJECT\nWrong policy."))), ""
     if k == "eval":
         return text.answer(rng, "maths", steps=rng.randint(2, 5), length=1) + \
             f"\n\nThe answer is {rng.randint(2, 400)}.", ""
@@ -97,7 +101,8 @@ def envelope(world: World, actor: Actor, r: Req, rng: random.Random, day_iso: st
         "request_id": rid, "timestamp": f"{day_iso}T{h:02d}:{m:02d}:{s:02d}.{frac:03d}Z",
         "account_id": actor.account_id, "org_id": actor.org_id,
         "api_key_id": actor.keys[ms % len(actor.keys)], "client_ip": ip,
-        "user_agent": actor.ua, "country": actor.country, "access_path": actor.paths[0],
+        "user_agent": rng.choice(uas) if (uas := actor.extra.get("uas")) else actor.ua,
+        "country": actor.country, "access_path": actor.paths[0],
         "endpoint": ENDPOINTS[style], "model": r.model, "status": status,
     }
     history = r.history

@@ -109,14 +109,38 @@ def answer(rng: random.Random, fam: str = "chat", steps: int = 0, length: int = 
     return "\n\n".join(s for s in out if s)
 
 
-def campaign(key: str) -> Any:
-    """A list or table of campaign wording from data/campaigns.json."""
+def campaign(key: str, wording: str = "default") -> Any:
+    """A list or table of campaign wording from data/campaigns.json.
+
+    With `wording="alt"` (a shifted world's `wording` dimension) the key's other wording from
+    data/shifted.json, written separately and never used in tuning, where it has one.
+
+    Example:
+        >>> campaign("cot_wrappers") != campaign("cot_wrappers", "alt")
+        True
+    """
+    if wording == "alt":
+        alt = bank("shifted")["wording"]
+        if key in alt:
+            return alt[key]
     return bank("campaigns")[key]
 
 
-def paraphrase_cot(rng: random.Random, question: str) -> str:
+def shifted(key: str) -> Any:
+    """Wording and clients only shifted worlds use (data/shifted.json): judge pipelines,
+    judge suites, per-path clients.
+
+    Example:
+        >>> "direct" in shifted("path_user_agents")
+        True
+    """
+    return bank("shifted")[key]
+
+
+def paraphrase_cot(rng: random.Random, question: str,
+                   parts: dict[str, list[str]] | None = None) -> str:
     """An evasive chain-of-thought request: composed from parts, never one fixed template."""
-    p = campaign("cot_paraphrase_parts")
+    p = parts or campaign("cot_paraphrase_parts")
     ask = f"{rng.choice(p['lead'])} {rng.choice(p['verb'])} {rng.choice(p['object'])}?"
     ask += rng.choice(p["tail"])
     return f"{question}\n\n{ask}" if rng.random() < 0.5 else f"{ask}\n{question}"

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from workbench.simulator.shift import DEFAULT, Shift
+
 DAY = 86400
 REQUESTS_PER_ACCOUNT_DAY = 10  # default total volume: accounts * days * this
 
@@ -111,6 +113,8 @@ class World:
     release_at: float  # seconds since start when NEW_MODEL became available
     metadata_only: bool = False
     groups: dict[str, list[Actor]] = field(default_factory=dict)
+    shift: Shift = DEFAULT
+    corpus: Any = None  # a simulator.corpus.Corpus in real-text mode
 
 
 def _id(rng: random.Random, prefix: str, n: int = 12) -> str:
@@ -148,11 +152,16 @@ def _ts(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def sizes_of(n_accounts: int, evasive: bool) -> tuple[dict[str, int], dict[str, float]]:
+def sizes_of(n_accounts: int, evasive: bool,
+             shift: Shift = DEFAULT) -> tuple[dict[str, int], dict[str, float]]:
     """Accounts and volume share per archetype (hydra counted without its replacements)."""
     sizes: dict[str, int] = {}
     volume: dict[str, float] = {}
     for name, share, least, vol in LEGIT[1:] + CAMPAIGNS:
+        if name in shift.size_scale:
+            share *= shift.size_scale[name]
+        if name in shift.volume_scale:
+            vol *= shift.volume_scale[name]
         sizes[name] = max(least, round(share * n_accounts))
         volume[name] = vol
         if evasive and name in CAMPAIGN_NAMES:
@@ -163,30 +172,87 @@ def sizes_of(n_accounts: int, evasive: bool) -> tuple[dict[str, int], dict[str, 
     return sizes, {k: v / total for k, v in volume.items()}
 
 
-def hydra_waves(days: int) -> list[float]:
-    waves, t = [], HYDRA_WAVE_DAYS / 2
+def hydra_waves(days: int, every: float = HYDRA_WAVE_DAYS) -> list[float]:
+    """Ban-wave times (seconds since the start): every `every` days, the first halfway in."""
+    waves, t = [], every / 2
     while t < days - 0.25:
         waves.append(t * DAY)
-        t += HYDRA_WAVE_DAYS
+        t += every
     return waves
 
 
-def replacements(live: int, days: int) -> int:
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One hydra account in a churning network: born at a wave (or before the window), banned
+    at the first wave after its lifetime ends (`banned` is None if it outlives the window)."""
+
+    wave: int  # -1: the initial pool; else the index of the wave that replaced its predecessor
+    banned: float | None
+
+
+def hydra_plan(live: int, days: int, shift: Shift, key: str) -> list[Slot]:
+    """The churn of a network of `live` accounts whose each lives `shift.hydra_lifetime` days.
+
+    Each account is banned at the first ban wave after its lifetime ends and replaced at that
+    wave by a fresh one, so the live pool keeps its size and fresh accounts are born in waves.
+    Drawn from its own generator (`key`), so sizing and population agree on the count.
+    """
+    assert shift.hydra_lifetime is not None
+    rng = random.Random(f"hydra-plan:{key}")
+    lo, hi = shift.hydra_lifetime
+    waves = hydra_waves(days, shift.hydra_wave_days)
+    # (wave index, dies at): the initial pool's accounts are part-way through their lives.
+    alive = [(-1, rng.uniform(lo, hi) * DAY * rng.uniform(0.1, 1.0)) for _ in range(live)]
+    out: list[Slot] = []
+    for w, t in enumerate(waves):
+        keep = []
+        for born, dies in alive:
+            if dies <= t:
+                out.append(Slot(born, t))
+                keep.append((w, t + rng.uniform(lo, hi) * DAY))
+            else:
+                keep.append((born, dies))
+        alive = keep
+    out += [Slot(born, None) for born, _ in alive]
+    return out
+
+
+def replacements(live: int, days: int, shift: Shift = DEFAULT, key: str = "") -> int:
     """Fresh hydra accounts over the window: each wave replaces a share, at least two."""
-    return len(hydra_waves(days)) * max(2, math.ceil(live * HYDRA_WAVE_SHARE))
+    if shift.hydra_lifetime is not None:
+        return len(hydra_plan(live, days, shift, key)) - live
+    waves = hydra_waves(days, shift.hydra_wave_days)
+    return len(waves) * max(2, math.ceil(live * HYDRA_WAVE_SHARE))
 
 
-def minimum_accounts(evasive: bool = False, days: int = 14) -> int:
+def campaign_accounts(n_accounts: int, evasive: bool, days: int, shift: Shift,
+                      seed: int) -> tuple[dict[str, int], dict[str, float], int]:
+    """Sizes, volume shares and hydra replacements of a world (individuals not yet counted)."""
+    sizes, volume = sizes_of(n_accounts, evasive, shift)
+    repl = sum(replacements(sizes[h], days, shift, f"{seed}:{h}")
+               for h in ("hydra_network", "hydra_network_evasive") if h in sizes)
+    return sizes, volume, repl
+
+
+def minimum_accounts(evasive: bool = False, days: int = 14, shift: Shift = DEFAULT,
+                     seed: int = 0) -> int:
     """The smallest world that still holds every archetype (with room for individuals).
 
     Example:
         >>> 50 < minimum_accounts() < 150
         True
     """
-    sizes, _ = sizes_of(0, evasive)
-    repl = sum(replacements(sizes[h], days) for h in ("hydra_network", "hydra_network_evasive")
-               if h in sizes)
-    return sum(sizes.values()) + repl + 20
+    sizes, _, repl = campaign_accounts(0, evasive, days, shift, seed)
+    least = sum(sizes.values()) + repl + 20
+    if shift is DEFAULT:
+        return least
+    # Shifted shares grow with the world, and so does a churning network's replacements.
+    n = least
+    while True:
+        sizes, _, repl = campaign_accounts(n, evasive, days, shift, seed)
+        if n - sum(sizes.values()) - repl >= 20:
+            return n
+        n += max(1, (sum(sizes.values()) + repl + 20 - n) // 2)
 
 
 def day_factor(world: World, actor: Actor, day: int) -> float:
