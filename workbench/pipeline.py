@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from workbench import cohorts, detectors, distribution, linking, rollups, scoring
+import workbench.cohorts as cohorts
+import workbench.detectors as detectors
+import workbench.distribution as distribution
+import workbench.linking as linking
+import workbench.rollups as rollups
+import workbench.scoring as scoring
 from workbench.config import RiskConfig
 from workbench.errors import ParameterError, unknown
 from workbench.features import compute_features
