@@ -11,12 +11,13 @@ Sentences carry adversary values (ids, user agents) as they are: escape them whe
 from __future__ import annotations
 
 import functools
-import json
 import string
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from workbench.safe import json_or_text
 
 DATA = Path(__file__).resolve().parent / "data"
 _FORMATTER = string.Formatter()
@@ -72,15 +73,6 @@ def _pairs(evidence: dict[str, Any]) -> str:
     return ", ".join(items) or "no evidence recorded"
 
 
-def _parse(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def detector_sentence(detector: str, evidence: Any, score: float | None = None) -> str:
     """One detector's finding in words.
 
@@ -90,7 +82,7 @@ def detector_sentence(detector: str, evidence: Any, score: float | None = None) 
         ... # doctest: +ELLIPSIS
         'cot_elicitation: 224 of its 413 requests (54%) ask the model to show its chain of...'
     """
-    ev = _parse(evidence)
+    ev = json_or_text(evidence)
     ev = ev if isinstance(ev, dict) else {"evidence": ev}
     t = templates()
     if "kind" in ev and "value" in ev and "cohort" not in ev:
@@ -124,7 +116,7 @@ def link_sentence(kind: str, peer: str, value: Any, evidence: Any = None,
         >>> link_sentence("payment", "acct-2", "pf-1", {"degree": 2})
         'pays with the same card as acct-2 (fingerprint pf-1, used by 2 accounts)'
     """
-    ev = _parse(evidence)
+    ev = json_or_text(evidence)
     fields = {**(ev if isinstance(ev, dict) else {}), "peer": peer, "value": value,
               "kind": kind, "weight": weight}
     t = templates()
@@ -142,7 +134,7 @@ def lead_sentences(account_id: str, reasons: Any) -> list[str]:
         ...     "links": [{"peer": "acct-2", "kind": "payment", "value": "pf-1"}]}})
         ['acct-1 is in campaign c-1: it pays with the same card as acct-2 (fingerprint pf-1).']
     """
-    r = _parse(reasons)
+    r = json_or_text(reasons)
     if not isinstance(r, dict):
         return []
     out = [detector_sentence(d.get("detector", "?"), d.get("evidence"), d.get("score"))
@@ -169,7 +161,7 @@ def evidence_rank(reasons: Any) -> tuple[int, float]:
         ...                              {"detector": "volume_anomaly", "contribution": 0.2}]})
         (1, 1.0)
     """
-    r = _parse(reasons)
+    r = json_or_text(reasons)
     dets = r.get("detectors") or [] if isinstance(r, dict) else []
     spec = specific_detectors()
     n = sum(1 for d in dets if isinstance(d, dict) and d.get("detector") in spec)

@@ -17,6 +17,7 @@ import csv
 import functools
 import html
 import io
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -210,3 +211,18 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 def frame_csv(frame: Any) -> str:
     """A polars DataFrame as guarded CSV (see `write_csv`)."""
     return write_csv(frame.columns, frame.iter_rows())
+
+
+def json_or_text(value: Any) -> Any:
+    """A JSON text parsed; anything else (a non-JSON string, a value already parsed) as it is.
+
+    Example:
+        >>> json_or_text('{"a": 1}'), json_or_text("not json"), json_or_text(3)
+        ({'a': 1}, 'not json', 3)
+    """
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from workbench.safe import escape, html_block
+from workbench.safe import escape, html_block, json_or_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -168,18 +168,10 @@ def _turn(role: str, parts: list[tuple[str, str, str]]) -> str:
 def transcript(row: dict[str, Any]) -> str:
     """One request as a conversation: system prompt, each turn, tool calls and results folded,
     then the response. Every text is escaped; a body that is not JSON is shown as text."""
-    def load(value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                return json.loads(value)
-            except ValueError:
-                return value
-        return value
-
     turns = []
     if row.get("system_prompt"):
         turns.append(_turn("system", [("text", "", row["system_prompt"])]))
-    messages = load(row.get("messages"))
+    messages = json_or_text(row.get("messages"))
     if isinstance(messages, list):
         for m in messages:
             if isinstance(m, dict):
@@ -195,7 +187,7 @@ def transcript(row: dict[str, Any]) -> str:
         turns.append(_turn("messages", [("text", "", str(messages))]))
     elif row.get("prompt_text"):
         turns.append(_turn("user", [("text", "", row["prompt_text"])]))
-    response = load(row.get("response"))
+    response = json_or_text(row.get("response"))
     if isinstance(response, dict):
         if "choices" in response:  # OpenAI chat completions
             msg = (response.get("choices") or [{}])[0]
