@@ -20,7 +20,7 @@
 -- param: min_members int 3 Members with traffic a cohort needs
 -- param: min_requests int 50 Requests the cohort must hold
 -- param: min_z float 5.0 Binomial z-score of the excess over the population's rate
--- param: min_lift float 3.0 The cohort's share must be at least this multiple of the population's
+-- param: min_lift float 2.0 The cohort's share must be at least this multiple of the population's (the same bar as each member's part; at 3 a population asking for long reasoning in a third of its requests would hide every cohort, and reasoning models make that share grow)
 -- param: min_share float 0.5 Pooled share of long-reasoning requests at or above which the cohort is reported
 -- param: min_participation float 0.5 Share of the members that must each ask for long reasoning at twice the population's rate or more
 -- param: full_hours int 24 Mean active hours per member at which persistence is full (benchmark bursts have few)

@@ -9,7 +9,7 @@
 -- tags: atlas.aml.t0024.002, atlas.aml.t0040
 -- references: Anthropic, "Detecting and preventing distillation attacks", Feb 2026 (rubric-based grading tasks that turn the model into a reward model)
 -- references: Google Threat Intelligence Group, report on adversarial misuse of AI and model extraction, Feb 2026
--- falsepositives: LLM-as-judge evaluation runs (short bursts, damped by persistence)
+-- falsepositives: LLM-as-judge evaluation runs (a rerun of a fixed judge suite asks the same items again, held by min_novelty; a one-off run is a burst, damped by persistence)
 -- falsepositives: Education products that grade student essays against a rubric
 -- portable: true
 -- requires: features
@@ -18,11 +18,13 @@
 -- param: min_share float 0.2 Share of flagged requests at or above which the account is reported
 -- param: full_share float 0.5 Share at which the share part of the score reaches 1
 -- param: full_hours int 48 Distinct active hours at which persistence is full (a harvest runs round the clock for days; a benchmark run is a burst, and scores in proportion)
+-- param: min_novelty float 0.1 Distinct items (prompt_norm, which masks names and numbers) per flagged request at or above which the account is reported: a benchmark rerun asks its fixed items again, a harvest needs new ones
 with per_account as (
     select r.account_id, count(*) as requests,
            sum(case when f.rubric_flag then 1 else 0 end) as flagged,
            count(distinct case when f.rubric_flag then hash(coalesce(r.prompt_text, r.request_id)) end)
                as distinct_flagged,
+           count(distinct case when f.rubric_flag then f.prompt_norm end) as distinct_items,
            count(distinct date_trunc('hour', r.ts)) as active_hours,
            min(r.ts) as first_seen, max(r.ts) as last_seen
     from requests as r
@@ -35,6 +37,7 @@ fired as (
     from per_account
     where requests >= $min_requests and flagged >= $min_flagged
       and flagged * 1.0 / requests >= $min_share
+      and distinct_items >= $min_novelty * flagged
 ),
 examples as (
     select r.account_id, array_slice(array_agg(r.request_id), 1, 3) as request_ids
@@ -48,7 +51,8 @@ final as (
            least(1.0, f.share / $full_share)
                * least(1.0, f.active_hours * 1.0 / $full_hours) as score,
            {'requests': f.requests, 'flagged': f.flagged, 'share': round(f.share, 3),
-            'distinct_flagged': f.distinct_flagged,
+            'distinct_flagged': f.distinct_flagged, 'distinct_items': f.distinct_items,
+            'novelty': round(f.distinct_items * 1.0 / f.flagged, 3),
             'active_hours': f.active_hours, 'min_share': $min_share,
             'example_request_ids': e.request_ids} as evidence,
            f.first_seen, f.last_seen
