@@ -23,6 +23,7 @@
 -- param: min_lift float 2.0 The cohort's share must be at least this multiple of the population's (the same bar as each member's part; at 3 a population asking for long reasoning in a third of its requests would hide every cohort, and reasoning models make that share grow)
 -- param: min_share float 0.5 Pooled share of long-reasoning requests at or above which the cohort is reported
 -- param: min_participation float 0.5 Share of the members that must each ask for long reasoning at twice the population's rate or more
+-- param: member_share float 0.5 A member takes part when its own share is at least this fraction of the cohort's pooled share (and twice the population's): a few heavy members can carry a pool, and a common client's bystanders must not ride on it
 -- param: full_hours int 24 Mean active hours per member at which persistence is full (benchmark bursts have few)
 -- param: trim_share float 0.25 The accounts asking most often (this share) are left out of the population's rate (campaign accounts can be a fifth of all)
 with ranked as (
@@ -40,7 +41,9 @@ pop as (
 m as (
     select c.cohort_id, c.kind, c.value, p.account_id, p.requests, p.active_hours,
            greatest(p.thinking_n, p.long_output_n) as long_n, p.reasoning_tokens,
-           p.output_tokens, p.first_seen, p.last_seen
+           p.output_tokens, p.first_seen, p.last_seen,
+           sum(greatest(p.thinking_n, p.long_output_n)) over (partition by c.cohort_id) * 1.0
+               / sum(p.requests) over (partition by c.cohort_id) as cohort_share
     from cohorts as c
     join account_profiles as p using (account_id)
     where p.requests > 0
@@ -51,10 +54,14 @@ pooled as (
            avg(m.active_hours) as hours, sum(m.reasoning_tokens) as reasoning_tokens,
            sum(m.output_tokens) as output_tokens, min(m.first_seen) as first_seen,
            max(m.last_seen) as last_seen, any_value(p.p0) as p0,
-           count(*) filter (where m.long_n >= 2 * p.p0 * m.requests and m.long_n > 0)
+           count(*) filter (where m.long_n > 0
+                              and m.long_n >= greatest(2 * p.p0, $member_share * m.cohort_share)
+                                              * m.requests)
                as taking_part,
            list(m.account_id order by m.account_id)
-               filter (where m.long_n >= 2 * p.p0 * m.requests and m.long_n > 0) as part
+               filter (where m.long_n > 0
+                              and m.long_n >= greatest(2 * p.p0, $member_share * m.cohort_share)
+                                              * m.requests) as part
     from m
     cross join pop as p
     group by m.cohort_id
