@@ -146,10 +146,18 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
         if SLOW_ONLY:
             return s.sql(slow).to_arrow_table().cast(shape)
         f = s.sql(quick).to_arrow_table()
+        # The fast query leaves `_raw` out (copying every line back out of DuckDB costs as
+        # much as a column of text): it is the chunk's own `text`, taken without a copy when
+        # no line was left out (blank), else by line number.
+        if f.num_rows == tbl.num_rows:
+            raw = tbl.column("text")
+        else:
+            raw = tbl.column("text").take(pc.index_in(f.column("_line"), tbl.column("line")))
+        f = f.set_column(f.schema.get_field_index("_raw"), "_raw", raw)
         ok = pc.fill_null(f.column("_fast"), False)
+        if pc.all(ok).as_py():
+            return f.select(shape.names).cast(shape)  # every record plain: no filtered copy
         good = f.filter(ok).select(shape.names).cast(shape)
-        if good.num_rows == f.num_rows:
-            return good
         rest = tbl.filter(pc.is_in(tbl.column("line"),
                                    value_set=f.filter(pc.invert(ok)).column("_line")))
         s.register("chunk_in", rest)
