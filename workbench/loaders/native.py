@@ -147,12 +147,12 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
             return s.sql(slow).to_arrow_table().cast(shape)
         f = s.sql(quick).to_arrow_table()
         # The fast query leaves `_raw` out (copying every line back out of DuckDB costs as
-        # much as a column of text): it is the chunk's own `text`, taken without a copy when
-        # no line was left out (blank), else by line number.
-        if f.num_rows == tbl.num_rows:
-            raw = tbl.column("text")
-        else:
-            raw = tbl.column("text").take(pc.index_in(f.column("_line"), tbl.column("line")))
+        # much as a column of text): it is the chunk's own `text`, in order, taken without a
+        # copy when no record was left out, else without the blank ones (wb_blank's rule; by
+        # position, since records cut from one line of a JSON array share a line number).
+        raw = tbl.column("text")
+        if f.num_rows != tbl.num_rows:
+            raw = raw.filter(pc.not_equal(pc.utf8_trim(raw, characters=" "), ""))
         f = f.set_column(f.schema.get_field_index("_raw"), "_raw", raw)
         ok = pc.fill_null(f.column("_fast"), False)
         if pc.all(ok).as_py():
