@@ -23,7 +23,14 @@ import duckdb
 
 from workbench.errors import LoadError, did_you_mean, unknown
 from workbench.loaders import _opts, _stream, batch
-from workbench.loaders._commit import Counts, KeySet, commit_stage, first, run
+from workbench.loaders._commit import (
+    Counts,
+    KeySet,
+    commit_stage,
+    first,
+    run,
+    staged_row_bytes,
+)
 from workbench.loaders.bodies import install_macros
 from workbench.loaders.detect import check_format, detect_format, expand, is_empty
 from workbench.schema import TABLES
@@ -51,6 +58,13 @@ FORMATS: dict[str, tuple[str, str]] = {
 LOG_FORMATS = tuple(f for f, (_, t) in FORMATS.items() if t == "requests")
 PROGRESS_AFTER = float(os.environ.get("WORKBENCH_PROGRESS_AFTER", "2"))  # seconds before progress
 LOAD_MEMORY_LIMIT = "1GB"
+# Rows not yet committed wait in the open row group of `requests` and of `request_content`
+# (122,880 rows each) until it fills and is compressed to the file. When wide records (long
+# prompts and outputs) make those row groups larger than the memory limit, DuckDB spills them
+# to `<case>.tmp` and reads them back, which cost a fifth of a 200k-record load (3.4 GB
+# written for a 0.9 GB case); so the limit grows to hold them, up to this bound.
+LOAD_MEMORY_MAX = 2 << 30
+ROW_GROUP_ROWS = 122_880
 NOTE_FIELDS = 8  # ignored field names listed in a file's summary
 
 
@@ -187,6 +201,7 @@ class _Load:
     registry: batch.Registry = field(default_factory=batch.Registry)
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
     keys: dict[str, KeySet] = field(default_factory=dict)  # tables kept unique by the load
+    memory: int | None = None  # the memory limit the load set, in bytes (None: left as it was)
 
     def keyset(self, con: duckdb.DuckDBPyConnection, target: str) -> KeySet | None:
         table = TABLES[target]
@@ -195,6 +210,16 @@ class _Load:
         if target not in self.keys:
             self.keys[target] = KeySet(con, table)
         return self.keys[target]
+
+    def fit_memory(self, con: duckdb.DuckDBPyConnection, row_bytes: int | None) -> None:
+        """Raise the case connection's memory limit (never lower it) so that the open row
+        groups of rows this wide fit, within LOAD_MEMORY_MAX; only where the load set it."""
+        if self.memory is None or not row_bytes:
+            return
+        want = min(LOAD_MEMORY_MAX, int(row_bytes * ROW_GROUP_ROWS * 1.25))
+        if want > self.memory:
+            self.memory = want
+            run(con, f"SET memory_limit = '{want // (1 << 20)}MiB'")
 
     def close(self) -> None:
         self.registry.close()
@@ -236,6 +261,8 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, progress: b
     show = _printer(path.name, path.stat().st_size, progress)
     keys = run_.keyset(con, target)
     for _ in _stage_iter(con, fmt, path, show, run_, batch_id):
+        if target == "requests":
+            run_.fit_memory(con, staged_row_bytes())
         report.counts.add(commit_stage(con, TABLES[target], batch_id, str(path), keys))
     if show is not None and time.time() - started >= PROGRESS_AFTER:
         print(file=sys.stderr)
@@ -264,11 +291,15 @@ def _finish_batches(con: duckdb.DuckDBPyConnection, run_: _Load, report: LoadRep
                 {"r": c.read, "l": c.loaded, "q": c.quarantined, "b": f.batch_id})
 
 
-def _setup(con: duckdb.DuckDBPyConnection, case: Case, opts: _opts.Options) -> None:
+def _setup(con: duckdb.DuckDBPyConnection, case: Case, opts: _opts.Options) -> int | None:
+    """Prepare the case connection for a load; return the memory limit set (bytes), if any."""
     from workbench.loaders import litellm, otel
 
+    memory = None
     if case.path is not None and not os.environ.get("WORKBENCH_MEMORY_LIMIT"):
         run(con, f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+        row = first(con, "select current_setting('memory_limit')")
+        memory = _bytes(str(row[0])) if row else None
     run(con, "SET preserve_insertion_order = true")
     run(con, "SET enable_progress_bar = false")  # ours is on stderr; DuckDB's would garble it
     # A case made by an earlier version lacks the columns added since: add them (NULL).
@@ -282,6 +313,18 @@ def _setup(con: duckdb.DuckDBPyConnection, case: Case, opts: _opts.Options) -> N
     for m in [*_opts.MACROS, *litellm.MACROS, *otel.MACROS]:
         run(con, m)
     opts.apply(con)
+    return memory
+
+
+def _bytes(setting: str) -> int | None:
+    """DuckDB's spelling of a memory setting ('953.6 MiB', '1.0 GiB') in bytes."""
+    units = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+             "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+    number, _, unit = setting.partition(" ")
+    try:
+        return int(float(number) * units[unit])
+    except (KeyError, ValueError):
+        return None
 
 
 def load(case: Case, paths: Any, *, format: str | None = None,
@@ -330,7 +373,7 @@ def load(case: Case, paths: Any, *, format: str | None = None,
                                     skipped="empty file") for p in empty])
     run_ = _Load(opts)
     with case.connect(write=True) as con:
-        _setup(con, case, opts)
+        run_.memory = _setup(con, case, opts)
         run(con, "BEGIN TRANSACTION")
         try:
             for path, fmt in plan:

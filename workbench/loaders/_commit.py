@@ -212,6 +212,14 @@ def set_stage(table: Any) -> None:
     globals()["wb_stage"] = table
 
 
+def staged_row_bytes() -> int | None:
+    """Average bytes a row of the Arrow table offered as `wb_stage` (None: none offered)."""
+    table = globals().get("wb_stage")
+    if table is None or not getattr(table, "num_rows", 0):
+        return None
+    return int(table.nbytes // table.num_rows)
+
+
 def clear_stage() -> None:
     """Withdraw the table offered by `set_stage`."""
     globals().pop("wb_stage", None)

@@ -183,7 +183,9 @@ f as (
       as _fast
   from d
 )
-select _line, _seq, _raw, _bytes, NULL::VARCHAR as _reason, NULL::VARCHAR as _detail, _fast,
+-- _raw is the chunk's own text, set by native.fast_build without a copy.
+select _line, _seq, NULL::VARCHAR as _raw, _bytes, NULL::VARCHAR as _reason,
+  NULL::VARCHAR as _detail, _fast,
   list_filter(_keys, lambda k: not list_contains([{known}], k)) as _unknown,
   nullif(j.request_id->>'$', '') as request_id,
   wb_ts(j.timestamp, false) as ts,

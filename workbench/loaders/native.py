@@ -146,10 +146,18 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
         if SLOW_ONLY:
             return s.sql(slow).to_arrow_table().cast(shape)
         f = s.sql(quick).to_arrow_table()
+        # The fast query leaves `_raw` out (copying every line back out of DuckDB costs as
+        # much as a column of text): it is the chunk's own `text`, in order, taken without a
+        # copy when no record was left out, else without the blank ones (wb_blank's rule; by
+        # position, since records cut from one line of a JSON array share a line number).
+        raw = tbl.column("text")
+        if f.num_rows != tbl.num_rows:
+            raw = raw.filter(pc.not_equal(pc.utf8_trim(raw, characters=" "), ""))
+        f = f.set_column(f.schema.get_field_index("_raw"), "_raw", raw)
         ok = pc.fill_null(f.column("_fast"), False)
+        if pc.all(ok).as_py():
+            return f.select(shape.names).cast(shape)  # every record plain: no filtered copy
         good = f.filter(ok).select(shape.names).cast(shape)
-        if good.num_rows == f.num_rows:
-            return good
         rest = tbl.filter(pc.is_in(tbl.column("line"),
                                    value_set=f.filter(pc.invert(ok)).column("_line")))
         s.register("chunk_in", rest)
