@@ -37,7 +37,8 @@ def test_unknown_detector_suggests_closest(case: wb.Case) -> None:
 
 @pytest.mark.parametrize(("params", "match"), [
     ({"min_sahre": 0.5}, r"Unknown parameter 'min_sahre'.*Did you mean min_share\?.*Declared: "
-                         r"full_hours, full_share, min_flagged, min_novelty, min_requests, min_share"),
+                         r"full_hours, full_share, min_flagged, min_novelty, min_requests, "
+                         r"min_share"),
     ({"min_share": "lots"}, r"cot_elicitation.min_share must be float, got 'lots'"),
     ({"min_requests": 2.5}, r"min_requests must be int, got 2.5"),
     ({"min_requests": True}, r"min_requests must be int"),
