@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import workbench as wb
@@ -55,3 +56,21 @@ def test_batch_files_without_account_say_so() -> None:
     detail = c.sql("select detail from quarantine limit 1").item()
     assert "batch files record no account" in detail
     assert "--account-from" in detail
+
+
+def test_custom_id_repeated_on_one_line_keeps_the_first(tmp_path: Path) -> None:
+    # A batch's requests all on the document's second line: the first of a custom_id joins
+    # its result, the later one is the conflict.
+    reqs = json.loads((FIX / "anthropic_batch_requests.json").read_text())["requests"]
+    again = {**reqs[0], "params": {**reqs[0]["params"],
+                                   "messages": [{"role": "user", "content": "Something else"}]}}
+    p = tmp_path / "requests.json"
+    p.write_text('{"requests": [\n' + json.dumps([reqs[0], reqs[1], again])[1:-1] + "\n]}\n")
+    c = wb.open()
+    report = load(c, [p, FIX / "anthropic_batch_results.jsonl"], account_from="=acct",
+                  progress=False)
+    c1 = report.files[0].counts
+    assert (c1.read, c1.loaded, c1.quarantined) == (3, 2, 1)
+    assert c.sql("select source_line, reason from quarantine where source_file = $f",
+                 f=str(p)).rows() == [(2, "conflict")]
+    assert "Hello, world" in c.sql("select string_agg(prompt_text) from requests").item()

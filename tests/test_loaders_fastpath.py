@@ -56,13 +56,13 @@ def test_fast_and_slow_paths_stage_the_same_rows(tmp_path: Path,
 def test_plain_records_take_the_fast_path(tmp_path: Path) -> None:
     from test_loaders_fuzz import _native
 
-    from workbench.loaders import _split, fast
+    from workbench.loaders import _split, _stream, fast
     from workbench.loaders._opts import Options
 
     p = tmp_path / "plain.jsonl"
     p.write_text("".join(json.dumps(_native(f"p{i}")) + "\n" for i in range(20))
                  + (FIX / "native_styles.jsonl").read_text())
     s = native.scratch(Options(), fast.MACROS)
-    s.register("chunk_in", next(_split.read(p)))
+    s.register("chunk_in", next(_stream.numbered(_split.read(p))))
     flags = s.sql(fast.fast_sql()).to_arrow_table().column("_fast").to_pylist()
     assert flags == [True] * 25

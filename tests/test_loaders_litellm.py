@@ -76,3 +76,17 @@ def test_account_from_a_metadata_field(name: str) -> None:
     got = dict(c.sql("select request_id, account_id from requests").rows())
     assert got["chatcmpl-A1b2C3"] == "prod-key"
     assert c.sql("select count(*) from quarantine").item() == 2  # the rows with no alias
+
+
+def test_a_request_id_repeated_in_a_list_on_one_line_is_loaded_once(tmp_path: Path) -> None:
+    rows = json.loads((FIX / "litellm_spend_logs_api.json").read_text())
+    rows = [rows[0], *rows[1:], {**rows[0], "model": "another-model"}]
+    p = tmp_path / "spend.json"
+    p.write_text(json.dumps(rows) + "\n")
+    c, report = _load(p)
+    assert (report.read, report.loaded, report.quarantined) == (  # type: ignore[attr-defined]
+        len(rows), len(rows) - 1, 1)
+    rid = rows[0]["request_id"]
+    assert c.sql("select model from requests where request_id = $r", r=rid).item() != (
+        "another-model")
+    assert c.sql("select source_line, reason from quarantine").rows() == [(1, "conflict")]

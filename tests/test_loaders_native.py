@@ -119,14 +119,37 @@ def test_records_sharing_a_line_keep_their_own_raw_text(tmp_path: Path) -> None:
     assert row == (1, "conflict", want)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: records sharing a line share _seq, so a key "
-                   "repeated among them counts as new twice")
 def test_a_key_repeated_on_one_line_is_loaded_once(tmp_path: Path) -> None:
     p = tmp_path / "array.json"
     p.write_text(_array_of(("r1", "m1"), ("r2", "m1"), ("r1", "m2")))
     c = wb.open()
     report = wb.load(c, p, progress=False)
     assert (report.loaded, report.quarantined) == (2, 1)
+    # The first in file order is kept, the later one is the conflict.
+    assert c.sql("select model from requests where request_id = 'r1'").item() == "m1"
+    assert c.sql("select source_line, reason from quarantine").rows() == [(1, "conflict")]
+
+
+@pytest.mark.parametrize("slow_only", [False, True])
+def test_plain_and_other_records_on_one_line_are_each_staged_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slow_only: bool) -> None:
+    # The fast path hands the records it cannot stage to the slow one; those of the same line
+    # that it staged must not be staged again.
+    from workbench.loaders import native
+
+    monkeypatch.setattr(native, "SLOW_ONLY", slow_only)
+    plain = {"request_id": "r1", "timestamp": 1767225600, "account_id": "a1", "model": "m1"}
+    streamed = {**plain, "request_id": "r2", "stream": True}
+    bad = {**plain, "request_id": "r3", "latency_ms": "slow"}
+    p = tmp_path / "array.json"
+    p.write_text(json.dumps([plain, streamed, bad, {**streamed, "request_id": "r1"}]) + "\n")
+    c = wb.open()
+    report = wb.load(c, p, progress=False)
+    assert (report.read, report.loaded, report.quarantined, report.duplicate) == (4, 2, 2, 0)
+    assert c.sql("select request_id, stream from requests order by 1").rows() == [
+        ("r1", None), ("r2", True)]
+    assert c.sql("select reason from quarantine order by 1").rows() == [
+        ("conflict",), ("wrong_type",)]
 
 
 def test_the_load_memory_limit_grows_for_wide_rows_only(tmp_path: Path) -> None:

@@ -119,6 +119,25 @@ def _export(spans: list[dict[str, object]], resource: dict[str, str] | None = No
                            for i, a in enumerate(spans)]}]}]}) + "\n"
 
 
+@pytest.mark.parametrize("layout", ["one line", "spans cut from one line"])
+def test_a_request_id_repeated_among_the_spans_of_one_line_is_loaded_once(
+        tmp_path: Path, layout: str) -> None:
+    spans = [{"gen_ai.request.model": m, "gen_ai.response.id": "msg_1", "account.id": "a"}
+             for m in ("m1", "m2", "m1")]
+    text = _export(spans)
+    if layout != "one line":  # a document over several lines, its spans all on the second
+        at = text.index('{"traceId"')
+        text = text[:at] + "\n" + text[at:]
+    p = tmp_path / "trace.json"
+    p.write_text(text)
+    c = wb.open()
+    report = wb.load(c, p, progress=False)
+    assert (report.read, report.loaded, report.quarantined, report.duplicate) == (3, 1, 1, 1)
+    line = 1 if layout == "one line" else 2
+    assert c.sql("select model, source_line from requests").rows() == [("m1", line)]
+    assert c.sql("select source_line, reason from quarantine").rows() == [(line, "conflict")]
+
+
 def test_agent_tool_and_chain_spans_are_not_model_calls(tmp_path: Path) -> None:
     p = tmp_path / "trace.jsonl"
     p.write_text(_export([

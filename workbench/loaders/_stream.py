@@ -2,10 +2,10 @@
 
 A file is never read whole into Python memory: it is decompressed in blocks, cut into records
 (lines here, JSON values in `_split`) and passed to DuckDB a chunk at a time as an Arrow table
-of (line, text, nbytes, utf8_ok, oversize). Lines that are not valid UTF-8 keep a visible,
-escaped copy of their bytes so that quarantine can show them; a record longer than
-`MAX_RECORD_BYTES` keeps only its head and is flagged, so one huge record cannot exhaust the
-load's memory; DuckDB then does all the JSON work.
+of (line, text, nbytes, utf8_ok, oversize), numbered by `numbered` for staging. Lines that are
+not valid UTF-8 keep a visible, escaped copy of their bytes so that quarantine can show them; a
+record longer than `MAX_RECORD_BYTES` keeps only its head and is flagged, so one huge record
+cannot exhaust the load's memory; DuckDB then does all the JSON work.
 
 Damaged compression never passes for the end of the file: a truncated or corrupt gzip or zstd
 stream, or bytes after the last gzip member that are not NUL padding, end the stream with an
@@ -37,6 +37,9 @@ BOM = b"\xef\xbb\xbf"
 T = TypeVar("T")
 SCHEMA = pa.schema([("line", pa.int64()), ("text", pa.string()), ("nbytes", pa.int64()),
                     ("utf8_ok", pa.bool_()), ("oversize", pa.bool_())])
+# A chunk as the staging queries read it: `seq` numbers the file's records in order, one each,
+# where `line` is shared by the records cut from one line (a JSON array written on one line).
+NUMBERED = SCHEMA.append(pa.field("seq", pa.int64()))
 
 
 def compression(path: Path) -> str | None:
@@ -182,6 +185,27 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(BLOCK), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def numbered(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """The chunks with `seq` (NUMBERED): the record's place in the file, from 1, never shared.
+
+    The duplicate check orders a key's occurrences by it, so it must tell apart the records of
+    one line, which `line` does not.
+
+    Example:
+        >>> t = table_of([1, 1, 2], [b"{}", b"{}", b"{}"])
+        >>> [c.column("seq").to_pylist() for c in numbered(iter([t, t]))]
+        [[1, 2, 3], [4, 5, 6]]
+    """
+    done = 0
+    for t in tables:
+        seq = np.arange(done + 1, done + t.num_rows + 1, dtype=np.int64)
+        done += t.num_rows
+        # Cut like the other columns, so the table keeps its record batches (BATCH_ROWS).
+        cuts = np.cumsum([len(c) for c in t.column(0).chunks])[:-1]
+        pieces = [pa.array(a) for a in np.split(seq, cuts)] if t.num_rows else []
+        yield t.append_column(NUMBERED.field("seq"), pa.chunked_array(pieces, pa.int64()))
 
 
 def _batched(table: pa.Table) -> pa.Table:

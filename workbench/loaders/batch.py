@@ -153,7 +153,7 @@ def stage_input(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progres
         # A custom_id seen before in this load (this file or another) is ambiguous.
         run(s, """create or replace temp table wb_in2 as
             select i.*, b.file as _prev_file, b.line as _prev_line,
-                   row_number() over (partition by i.custom_id order by i._line) as _rn
+                   row_number() over (partition by i.custom_id order by i._seq) as _rn
             from wb_in i left join wb_batch_inputs b
               on b.provider = $p and b.custom_id = i.custom_id""", {"p": provider})
         run(s, """insert into wb_batch_inputs select $p, custom_id, $b, $f, _line, _raw, _bytes,
@@ -167,7 +167,7 @@ def stage_input(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progres
               coalesce(' in ' || _prev_file || ' line ' || _prev_line, ' earlier in this file')
               || ': load one batch''s input with its output at a time') as _detail, _unknown
             from wb_in2 where _reason is not null or _prev_file is not null or _rn > 1
-            order by _line""").to_arrow_table()
+            order by _seq""").to_arrow_table()
 
     yield from stage_chunks(con, _split.read(path, RULES[fmt], on_progress), "", opts,
                             build=build, scratch_con=db)

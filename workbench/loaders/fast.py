@@ -109,7 +109,7 @@ def fast_sql() -> str:
                    "'[\"MAP(VARCHAR, JSON)\"]')))))) = 0))")
     return f"""
 with p as (
-  select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_ok, oversize,
+  select line as _line, seq as _seq, text as _raw, nbytes as _bytes, utf8_ok, oversize,
     case when utf8_ok and not oversize and wb_object_start(text)
          then try(json_transform(text, '{_LINE}')) end as j
   from chunk_in where not wb_blank(text, ' ')

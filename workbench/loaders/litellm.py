@@ -264,7 +264,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = No
                strlen(to_json(t)::VARCHAR)::BIGINT as nbytes, true as utf8_ok,
                false as oversize
         from {reader(path, csv=True)} t""")
-    run(con, "create or replace temp view chunk_in as select * from wb_csv")
+    run(con, "create or replace temp view chunk_in as select *, line as seq from wb_csv")
     run(con, f"create or replace temp table wb_stage as {sql}")
     add_rejects(con)
     run(con, "drop view chunk_in")

@@ -26,14 +26,14 @@ Progress = Callable[[int, int], None] | None
 def record_columns(transform: str) -> str:
     """The first columns of every JSON envelope query over `chunk_in`: one row per non-blank
     record, `j` parsed once by `json_transform` with `transform` (NULL when the record is not
-    a JSON object), `_keys` its top-level keys."""
+    a JSON object), `_keys` its top-level keys; `_seq` orders the records (`_stream.numbered`)."""
     return f"""
 select *,
   j is not null or (_utf8 and not _oversize and json_valid(_raw)) as _json_ok,
   case when j is not null then 'OBJECT'
        when _utf8 and not _oversize and json_valid(_raw) then json_type(_raw) end as _jt,
   case when j is not null then json_keys(_raw) end as _keys
-from (select line as _line, line as _seq, text as _raw, nbytes as _bytes, utf8_ok as _utf8,
+from (select line as _line, seq as _seq, text as _raw, nbytes as _bytes, utf8_ok as _utf8,
              oversize as _oversize,
              case when utf8_ok and not oversize and wb_object_start(text)
                   then try(json_transform(text, '{transform}')) end as j
@@ -86,18 +86,19 @@ def stage_chunks(con: duckdb.DuckDBPyConnection, tables: Iterator[pa.Table], sql
                  scratch_con: duckdb.DuckDBPyConnection | None = None) -> Iterator[None]:
     """Stage each chunk of records and hand it to `con` as `wb_stage`; yield after each.
 
-    The stage is built on a scratch connection by `sql` (which reads `chunk_in`), or by
-    `build(scratch, chunk)` (which returns an Arrow table) when given. Reading, staging and the
-    caller's inserts overlap: the records are read in one background thread and staged in
-    another while the caller commits the previous chunk (DuckDB releases the GIL). A file that
-    cannot be decompressed to its end stages, last, one `unreadable` record. `scratch_con`,
-    when given, is used (and left open) instead of a fresh scratch connection."""
+    The stage is built on a scratch connection by `sql` (which reads `chunk_in`, the chunk
+    numbered by `_stream.numbered`), or by `build(scratch, chunk)` (which returns an Arrow
+    table) when given. Reading, staging and the caller's inserts overlap: the records are read
+    in one background thread and staged in another while the caller commits the previous chunk
+    (DuckDB releases the GIL). A file that cannot be decompressed to its end stages, last, one
+    `unreadable` record. `scratch_con`, when given, is used (and left open) instead of a fresh
+    scratch connection."""
     def staged() -> Iterator[pa.Table]:
         s = scratch_con if scratch_con is not None else scratch(opts, macros)
         shape = None
         try:
             try:
-                for tbl in _stream.prefetch(tables):
+                for tbl in _stream.prefetch(_stream.numbered(tables)):
                     s.register("chunk_in", tbl)
                     out = build(s, tbl) if build is not None else s.sql(sql).to_arrow_table()
                     s.unregister("chunk_in")
@@ -105,7 +106,7 @@ def stage_chunks(con: duckdb.DuckDBPyConnection, tables: Iterator[pa.Table], sql
                     yield out
             except OSError as exc:
                 if shape is None:  # nothing staged yet: stage an empty chunk for the columns
-                    empty = _stream.SCHEMA.empty_table()
+                    empty = _stream.NUMBERED.empty_table()
                     s.register("chunk_in", empty)
                     shape = (build(s, empty) if build is not None
                              else s.sql(sql).to_arrow_table()).schema
@@ -139,7 +140,7 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
 
     def build(s: duckdb.DuckDBPyConnection, tbl: pa.Table) -> pa.Table:
         if not shapes:
-            s.register("chunk_in", _stream.SCHEMA.empty_table())
+            s.register("chunk_in", _stream.NUMBERED.empty_table())
             shapes.append(s.sql(slow).to_arrow_table().schema)
             s.register("chunk_in", tbl)
         shape = shapes[0]
@@ -149,7 +150,7 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
         # The fast query leaves `_raw` out (copying every line back out of DuckDB costs as
         # much as a column of text): it is the chunk's own `text`, in order, taken without a
         # copy when no record was left out, else without the blank ones (wb_blank's rule; by
-        # position, since records cut from one line of a JSON array share a line number).
+        # position, the fast query keeping the chunk's order).
         raw = tbl.column("text")
         if f.num_rows != tbl.num_rows:
             raw = raw.filter(pc.not_equal(pc.utf8_trim(raw, characters=" "), ""))
@@ -158,8 +159,9 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
         if pc.all(ok).as_py():
             return f.select(shape.names).cast(shape)  # every record plain: no filtered copy
         good = f.filter(ok).select(shape.names).cast(shape)
-        rest = tbl.filter(pc.is_in(tbl.column("line"),
-                                   value_set=f.filter(pc.invert(ok)).column("_line")))
+        # By `seq`, not `line`: the records of one line that were plain are staged already.
+        rest = tbl.filter(pc.is_in(tbl.column("seq"),
+                                   value_set=f.filter(pc.invert(ok)).column("_seq")))
         s.register("chunk_in", rest)
         redone = s.sql(slow).to_arrow_table().cast(shape)
         return pa.concat_tables([good, redone])

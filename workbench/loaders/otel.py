@@ -169,19 +169,20 @@ MACROS = [
 
 
 def _scan(source: str) -> str:
-    """Rows `(_line, _raw, _bytes, _pre, _pre_detail, ra, sp)`: one per span, or per bad record.
+    """Rows `(_line, _seq, _raw, _bytes, _pre, _pre_detail, ra, sp)`: one per span, or per bad
+    record; `_seq` numbers them in file order (the spans of one line among themselves).
 
-    `source` has the columns of `_stream.SCHEMA` (one OTLP export request a row)."""
+    `source` has the columns of `_stream.NUMBERED` (one OTLP export request a row)."""
     return f"""
 with l as (
-  select line as _line, text as _txt, nbytes, utf8_ok, oversize,
+  select line as _line, seq, text as _txt, nbytes, utf8_ok, oversize,
     case when utf8_ok and not oversize
               and wb_object_start(text)
          then try(json_transform(text, '{_DOC}')) end as d
   from {source} where not wb_blank(text, chr(32) || chr(9) || chr(13) || chr(10))
 ),
 bad as (
-  select _line, _txt as _raw, nbytes as _bytes,
+  select _line, seq, _txt as _raw, nbytes as _bytes,
     case when not utf8_ok then 'not_utf8' when oversize then 'too_large'
          else 'malformed_json' end as _pre,
     case when not utf8_ok then 'line is not valid UTF-8 (bytes shown as \\xNN escapes)'
@@ -190,14 +191,24 @@ bad as (
          else 'no resourceSpans list: not an OTLP/JSON trace export' end as _pre_detail
   from l where d is null or d.resourceSpans is null
 ),
-rs as (select _line, unnest(d.resourceSpans) as r from l where d.resourceSpans is not null),
-ss as (select _line, r.resource.attributes as ra, unnest(r.scopeSpans) as s from rs),
-sp as (select _line, ra, unnest(s.spans) as span from ss)
-select _line, span::VARCHAR as _raw, strlen(span::VARCHAR) as _bytes, NULL as _pre,
-       NULL as _pre_detail, ra, json_transform(span, '{_SPAN}') as sp
-from sp
-union all by name
-select _line, _raw, _bytes, _pre, _pre_detail, NULL as ra, NULL as sp from bad
+rs as (select _line, seq, unnest(d.resourceSpans) as r,
+             generate_subscripts(d.resourceSpans, 1) as i
+      from l where d.resourceSpans is not null),
+ss as (select _line, seq, i, r.resource.attributes as ra, unnest(r.scopeSpans) as s,
+              generate_subscripts(r.scopeSpans, 1) as j from rs),
+sp as (select _line, seq, i, j, ra, unnest(s.spans) as span,
+              generate_subscripts(s.spans, 1) as k from ss),
+u as (
+  select _line, seq, i, j, k, span::VARCHAR as _raw, strlen(span::VARCHAR) as _bytes,
+         NULL as _pre, NULL as _pre_detail, ra, json_transform(span, '{_SPAN}') as sp
+  from sp
+  union all by name
+  select _line, seq, NULL as i, NULL as j, NULL as k, _raw, _bytes, _pre, _pre_detail,
+         NULL as ra, NULL as sp from bad
+)
+-- Each span its own place: the duplicate check takes the first of a request_id by `_seq`.
+select row_number() over (order by seq, i, j, k) as _seq,
+       * exclude (seq, i, j, k) from u
 """
 
 
@@ -251,7 +262,7 @@ def stage_sql(source: str, account_hint: str) -> str:
                f"to_json(getvariable('wb_acct_value')) else {_first('account_id')} end")
     not_call = ", ".join(f"'{x}'" for x in _NOT_CALL_OPS + _NOT_CALL_KINDS)
     return f"""
-with s as (select row_number() over () as _seq, * from ({_scan(source)})),
+with s as ({_scan(source)}),
 a0 as (
   select *, wb_attrs(sp.attributes, ra) as al,
     list_transform(sp.attributes, lambda x: x.key) as _akeys
