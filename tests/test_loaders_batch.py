@@ -74,3 +74,26 @@ def test_custom_id_repeated_on_one_line_keeps_the_first(tmp_path: Path) -> None:
     assert c.sql("select source_line, reason from quarantine where source_file = $f",
                  f=str(p)).rows() == [(2, "conflict")]
     assert "Hello, world" in c.sql("select string_agg(prompt_text) from requests").item()
+
+
+def test_a_batch_document_on_one_line_is_cut_into_its_requests(tmp_path: Path) -> None:
+    # The create-batch body as a client sends it: one line, `{"requests": [...]}`.
+    doc = json.loads((FIX / "anthropic_batch_requests.json").read_text())
+    p = tmp_path / "requests.json"
+    p.write_text(json.dumps(doc) + "\n")
+    c = wb.open()
+    report = load(c, [p, FIX / "anthropic_batch_results.jsonl"], account_from="=acct",
+                  progress=False)
+    c1 = report.files[0].counts
+    assert (c1.read, c1.quarantined) == (len(doc["requests"]), 0)
+    assert "Hello, world" in c.sql("select string_agg(prompt_text) from requests").item()
+
+
+def test_one_record_a_line_with_a_requests_list_stays_one_record_a_line(tmp_path: Path) -> None:
+    from workbench.loaders import _split
+
+    p = tmp_path / "native.jsonl"
+    p.write_text('{"request_id": "r1", "requests": [1, 2]}\n{"request_id": "r2"}\n')
+    assert _split.line_delimited(p)  # the default rule never treats a line as a container
+    batch = _split.Rule(records=(("requests", "*"),), one_line=True)
+    assert not _split.line_delimited(p, batch)

@@ -43,6 +43,9 @@ class Rule:
     records: tuple[Path_, ...] = ()
     contexts: tuple[Path_, ...] = ()
     wrap: Wrap | None = None
+    #: the container may come written on one line (the `{"requests": [...]}` document a batch
+    #: is created with, as a client sends it): a first line that is such a container is cut too
+    one_line: bool = False
 
     @property
     def depth(self) -> int:
@@ -422,10 +425,11 @@ def records(path: Path, rule: Rule = DEFAULT,
         raise OSError(msg)
 
 
-def line_delimited(path: Path) -> bool:
+def line_delimited(path: Path, rule: Rule = DEFAULT) -> bool:
     """Whether a JSON file holds one record a line (else it is cut by `records`): it does not
-    start with `[`, and one of its first lines is a complete JSON object, or its first line
-    does not open a pretty-printed document (`{` alone, or ending in `{` or `[`)."""
+    start with `[`, and one of its first lines is a complete JSON object (not, for a rule whose
+    container may be one line, that container), or its first line does not open a
+    pretty-printed document (`{` alone, or ending in `{` or `[`)."""
     import json
 
     head = _stream.head_bytes(path, 1 << 20).lstrip(_WS)
@@ -434,18 +438,20 @@ def line_delimited(path: Path) -> bool:
     lines = [x.strip() for x in head.split(b"\n")[:40] if x.strip()][:20]
     if not lines:
         return True
+    keys = {r[0] for r in rule.records if len(r) == 2 and r[1] == "*"} if rule.one_line else set()
     for line in lines:
         try:
-            if isinstance(json.loads(line), dict):
-                return True
+            value = json.loads(line)
         except (ValueError, RecursionError):
             continue
+        if isinstance(value, dict):
+            return not any(isinstance(value.get(k), list) for k in keys)
     return not (lines[0] == b"{" or lines[0].endswith((b"{", b"[")))
 
 
 def read(path: Path, rule: Rule = DEFAULT,
          on_progress: Callable[[int, int], None] | None = None) -> Iterator[pa.Table]:
     """The records of any JSON file: lines when it is line-delimited, else cut by `rule`."""
-    if line_delimited(path):
+    if line_delimited(path, rule):
         return _stream.chunks(path, on_progress)
     return records(path, rule, on_progress)

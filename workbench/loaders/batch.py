@@ -36,7 +36,7 @@ Progress = Callable[[int, int], None] | None
 PROVIDER = {"openai_batch_input": "openai", "openai_batch_output": "openai",
             "anthropic_batch_input": "anthropic", "anthropic_batch": "anthropic"}
 INPUTS = ("openai_batch_input", "anthropic_batch_input")
-RULES = {"anthropic_batch_input": _split.Rule(records=(("requests", "*"),)),
+RULES = {"anthropic_batch_input": _split.Rule(records=(("requests", "*"),), one_line=True),
          "openai_batch_input": _split.DEFAULT, "openai_batch_output": _split.DEFAULT,
          "anthropic_batch": _split.DEFAULT}
 _IN = json.dumps({"custom_id": "JSON", "method": "JSON", "url": "JSON", "body": "JSON",
