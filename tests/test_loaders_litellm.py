@@ -90,3 +90,11 @@ def test_a_request_id_repeated_in_a_list_on_one_line_is_loaded_once(tmp_path: Pa
     assert c.sql("select model from requests where request_id = $r", r=rid).item() != (
         "another-model")
     assert c.sql("select source_line, reason from quarantine").rows() == [(1, "conflict")]
+
+
+def test_a_spend_logs_page_on_one_line_is_cut_into_its_rows(tmp_path: Path) -> None:
+    rows = json.loads((FIX / "litellm_spend_logs_api.json").read_text())
+    p = tmp_path / "page.json"
+    p.write_text(json.dumps({"data": rows, "total": len(rows), "page": 1}) + "\n")
+    c, report = _load(p)
+    assert (report.read, report.quarantined) == (len(rows), 0)

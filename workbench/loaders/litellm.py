@@ -23,6 +23,10 @@ from workbench.loaders.bodies import stage_sql
 from workbench.loaders.canonical import add_rejects, reader
 from workbench.loaders.native import record_columns, stage_chunks
 
+#: a `{"data": [...]}` page of spend-log rows, pretty-printed or on one line as the API returns
+#: it (a spend-log row has no `data` list of its own)
+PAGE = _split.Rule(records=(("data", "*"),), one_line=True)
+
 Progress = Callable[[int, int], None] | None
 SPENDLOGS_COLUMNS = (
     "request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",
@@ -253,7 +257,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progress = No
     sql = stage_sql(env, naive_ts=True, account_hint=hint)
     head = _stream.head_text(path, 4096).lstrip(" \t\r\n")
     if kind != "litellm" or head.startswith(("{", "[")):
-        yield from stage_chunks(con, _split.read(path, on_progress=on_progress), sql, opts,
+        yield from stage_chunks(con, _split.read(path, PAGE, on_progress), sql, opts,
                                 macros=MACROS)
         return
     # CSV: DuckDB reads it; each row becomes a JSON object of its text fields.
