@@ -32,7 +32,7 @@ from workbench.loaders._commit import (
     staged_row_bytes,
 )
 from workbench.loaders.bodies import install_macros
-from workbench.loaders.detect import check_format, detect_format, expand, is_empty
+from workbench.loaders.detect import FORMATS, check_format, detect_format, expand, is_empty
 from workbench.schema import TABLES
 
 if TYPE_CHECKING:
@@ -40,21 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMATS", "FileReport", "LoadReport", "detect_format", "expand", "info", "load"]
 
-# format name -> (module in this package, target table)
-FORMATS: dict[str, tuple[str, str]] = {
-    "native": ("native", "requests"),
-    "litellm": ("litellm", "requests"),
-    "litellm_payload": ("litellm", "requests"),
-    "otel": ("otel", "requests"),
-    "openai_batch_input": ("batch", "requests"),
-    "openai_batch_output": ("batch", "requests"),
-    "anthropic_batch_input": ("batch", "requests"),
-    "anthropic_batch": ("batch", "requests"),
-    "canonical_csv": ("canonical", "requests"),
-    "canonical_parquet": ("canonical", "requests"),
-    "accounts": ("reference", "accounts"),
-    "releases": ("reference", "model_releases"),
-}
 LOG_FORMATS = tuple(f for f, (_, t) in FORMATS.items() if t == "requests")
 PROGRESS_AFTER = float(os.environ.get("WORKBENCH_PROGRESS_AFTER", "2"))  # seconds before progress
 LOAD_MEMORY_LIMIT = "1GB"

@@ -15,6 +15,22 @@ from typing import Any
 from workbench.errors import LoadError
 from workbench.loaders import _stream
 
+# format name -> (module in this package, target table)
+FORMATS: dict[str, tuple[str, str]] = {
+    "native": ("native", "requests"),
+    "litellm": ("litellm", "requests"),
+    "litellm_payload": ("litellm", "requests"),
+    "otel": ("otel", "requests"),
+    "openai_batch_input": ("batch", "requests"),
+    "openai_batch_output": ("batch", "requests"),
+    "anthropic_batch_input": ("batch", "requests"),
+    "anthropic_batch": ("batch", "requests"),
+    "canonical_csv": ("canonical", "requests"),
+    "canonical_parquet": ("canonical", "requests"),
+    "accounts": ("reference", "accounts"),
+    "releases": ("reference", "model_releases"),
+}
+
 _WS = " \t\r\n"
 HEAD = 1 << 20  # decompressed bytes read to tell a format
 
@@ -212,8 +228,6 @@ def detect_format(path: Path) -> str:
         return "accounts"
     if {"request_id", "ts"} <= header:
         return "canonical_csv"
-    from workbench.loaders import FORMATS
-
     msg = (f"Cannot tell the format of {str(path)!r} from its content. Give --format; known "
            f"formats: {', '.join(sorted(FORMATS))}.")
     raise LoadError(msg)
