@@ -154,6 +154,9 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
         raw = tbl.column("text")
         if f.num_rows != tbl.num_rows:
             raw = raw.filter(pc.not_equal(pc.utf8_trim(raw, characters=" "), ""))
+        if len(raw) != f.num_rows:  # the two blank rules disagree: never pair text by guess
+            msg = f"fast path: {f.num_rows} staged records but {len(raw)} non-blank lines"
+            raise RuntimeError(msg)
         f = f.set_column(f.schema.get_field_index("_raw"), "_raw", raw)
         ok = pc.fill_null(f.column("_fast"), False)
         if pc.all(ok).as_py():
