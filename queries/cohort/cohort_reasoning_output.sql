@@ -39,33 +39,32 @@ pop as (
     where share_rank <= 1 - $trim_share
 ),
 m as (
-    select c.cohort_id, c.kind, c.value, p.account_id, p.requests, p.active_hours,
-           greatest(p.thinking_n, p.long_output_n) as long_n, p.reasoning_tokens,
-           p.output_tokens, p.first_seen, p.last_seen,
-           sum(greatest(p.thinking_n, p.long_output_n)) over (partition by c.cohort_id) * 1.0
-               / sum(p.requests) over (partition by c.cohort_id) as cohort_share
-    from cohorts as c
-    join account_profiles as p using (account_id)
-    where p.requests > 0
+    select *,
+           long_n > 0 and long_n >= greatest(2 * p0, $member_share * cohort_share) * requests
+               as takes_part
+    from (
+        select c.cohort_id, c.kind, c.value, p.account_id, p.requests, p.active_hours,
+               greatest(p.thinking_n, p.long_output_n) as long_n, p.reasoning_tokens,
+               p.output_tokens, p.first_seen, p.last_seen, pop.p0,
+               sum(greatest(p.thinking_n, p.long_output_n)) over (partition by c.cohort_id)
+                   * 1.0 / sum(p.requests) over (partition by c.cohort_id) as cohort_share
+        from cohorts as c
+        join account_profiles as p using (account_id)
+        cross join pop
+        where p.requests > 0
+    )
 ),
 pooled as (
-    select m.cohort_id, any_value(m.kind) as kind, any_value(m.value) as value,
-           count(*) as members, sum(m.requests) as n, sum(m.long_n) as k,
-           avg(m.active_hours) as hours, sum(m.reasoning_tokens) as reasoning_tokens,
-           sum(m.output_tokens) as output_tokens, min(m.first_seen) as first_seen,
-           max(m.last_seen) as last_seen, any_value(p.p0) as p0,
-           count(*) filter (where m.long_n > 0
-                              and m.long_n >= greatest(2 * p.p0, $member_share * m.cohort_share)
-                                              * m.requests)
-               as taking_part,
-           list(m.account_id order by m.account_id)
-               filter (where m.long_n > 0
-                              and m.long_n >= greatest(2 * p.p0, $member_share * m.cohort_share)
-                                              * m.requests) as part
+    select cohort_id, any_value(kind) as kind, any_value(value) as value,
+           count(*) as members, sum(requests) as n, sum(long_n) as k,
+           avg(active_hours) as hours, sum(reasoning_tokens) as reasoning_tokens,
+           sum(output_tokens) as output_tokens, min(first_seen) as first_seen,
+           max(last_seen) as last_seen, any_value(p0) as p0,
+           count(*) filter (where takes_part) as taking_part,
+           list(account_id order by account_id) filter (where takes_part) as part
     from m
-    cross join pop as p
-    group by m.cohort_id
-    having count(*) >= $min_members and sum(m.requests) >= $min_requests
+    group by cohort_id
+    having count(*) >= $min_members and sum(requests) >= $min_requests
 ),
 tested as (
     select *, k * 1.0 / n as share, (k - n * p0) / sqrt(n * p0 * (1 - p0)) as z
