@@ -75,6 +75,63 @@ def test_a_prefix_counts_only_where_it_carries_a_real_share(case: wb.Case) -> No
     assert _members(case, "ip_prefix") == {"ip_prefix:10.0.0.0/24": {"home0", "home1", "home2"}}
 
 
+def test_a_seat_of_a_few_requests_is_in_the_prefix_it_sent_them_from(case: wb.Case) -> None:
+    # a hydra seat lives for one or two requests, all through the proxy's exits: it is in
+    # their cohorts as a full-time member is; a large account's two stray requests are not
+    rows = [r for i in range(3) for r in _traffic(f"seat{i}", 20, "10.0.0.0/24")]
+    rows += _traffic("one", 1, "10.0.0.0/24")
+    rows += _traffic("two", 1, "10.0.0.0/24") + [
+        {**r, "request_id": "two-b", "ip_prefix": "10.9.9.0/24"} for r in _traffic("two", 1)]
+    rows += _traffic("big", 60, "192.168.1.0/24") + [
+        {**r, "request_id": r["request_id"] + "x", "ip_prefix": "10.0.0.0/24"}
+        for r in _traffic("big", 2)]
+    _requests(case, rows)
+    with case.connect(write=True) as con:
+        build_profiles(con)
+        build_cohorts(con, RiskConfig.load())
+    assert _members(case, "ip_prefix")["ip_prefix:10.0.0.0/24"] == {
+        "seat0", "seat1", "seat2", "one", "two"}
+
+
+def test_a_cohort_judged_as_one_group_is_one_campaign_at_the_link_bar(case: wb.Case) -> None:
+    # the members of a cohort finding at link_min_score or above are tied into one campaign,
+    # even when the finding is a modest one (nothing else ties these accounts)
+    seats = [f"seat{i:02d}" for i in range(12)]
+    _requests(case, [r for a in seats for r in _traffic(a, 2, f"10.0.{a[-2:]}.0/24")])
+    bar = RiskConfig.load().cohorts.link_min_score
+    evidence = json.dumps({"kind": "ip_prefix", "value": "10.1.0.0/24", "members": seats})
+    with case.connect(write=True) as con:
+        con.execute("""insert into findings (run_id, detector, ran_at, level, entity_type,
+                       entity_id, score, evidence)
+                       values ('r1', 'cohort_harvest', now(), 'high', 'cohort',
+                               'ip_prefix:10.1.0.0/24', $s, $e)""",
+                    {"s": bar + 0.05, "e": evidence})
+    wb.link(case)
+    leads = wb.leads(case)
+    assert set(leads["account_id"]) == set(seats)
+    assert leads["campaign_id"].n_unique() == 1
+    assert leads["campaign_id"][0] is not None
+
+
+def test_a_cards_cohort_is_not_tied_twice(case: wb.Case) -> None:
+    # the card ties its members already (link kind payment); an exit prefix's cohort ties anew
+    from workbench.linking import cohort_links
+    groups = {"payment:pf_x": ["m1", "m2", "m3", "m4"],
+              "ip_prefix:10.0.0.0/24": ["p1", "p2", "p3", "p4"]}
+    _requests(case, [r for g in groups.values() for a in g for r in _traffic(a, 3)])
+    with case.connect(write=True) as con:
+        for cohort, members in groups.items():
+            con.execute("""insert into findings (run_id, detector, ran_at, level, entity_type,
+                           entity_id, score, evidence)
+                           values ('r1', 'cohort_harvest', now(), 'high', 'cohort', $c, 0.9,
+                                   $e)""",
+                        {"c": cohort, "e": json.dumps({"members": members})})
+        cohort_links(con, RiskConfig.load())
+        values = {v for (v,) in con.execute(
+            "select distinct value from account_links where kind = 'cohort'").fetchall()}
+    assert values == {"ip_prefix:10.0.0.0/24"}
+
+
 def test_linking_communities_are_cohorts(case: wb.Case) -> None:
     _requests(case, [r for a in ("a", "b", "c") for r in _traffic(a, 3)])
     with case.connect(write=True) as con:

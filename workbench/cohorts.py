@@ -8,7 +8,8 @@ both rebuilt on every run of the pipeline:
   lifetimes, harvesting flags, thinking and long-output requests, tokens), from one pass over
   `requests` joined to `features` (`sql/cohorts/profiles.sql`);
 - `cohorts`: which accounts share what (`sql/cohorts/members.sql`): a linking community, an
-  org, a payment fingerprint, an IP prefix that carries a real share of an account's traffic,
+  org, a payment fingerprint, an IP prefix that carries a real share of an account's traffic
+  (`prefix_share` of its requests, and 3 of them or half, whichever is fewer),
   an access path with its client fingerprint, a sign-up burst on one path and email domain, a
   set of tools (one agent harness, whatever path carries it).
   Cohorts smaller than `[cohorts] min_accounts` or larger than `max_accounts` (hubs) are left

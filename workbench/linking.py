@@ -363,7 +363,8 @@ def cohort_links(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> int:
     score; each member tied to `[cohorts] neighbours` others round the cohort, so the edges
     grow with the cohort's size, not its square), and the communities are cut again with them.
     Only cohorts of `[cohorts] link_kinds` tie: a tool set or a client is public, and two
-    operations may run the same harness. Returns the edges added.
+    operations may run the same harness; a card's members are tied by the card already (link
+    kind `payment`). Returns the edges added.
     """
     rules = config.cohorts
     con.execute("DELETE FROM account_links WHERE kind = $k", {"k": COHORT_KIND})

@@ -6,7 +6,10 @@ with active as (
     select account_id, access_path, user_agent, tool_set, requests from account_profiles
 ),
 prefix_use as (
-    -- an account belongs to a prefix's cohort when a real share of its traffic came from it
+    -- an account belongs to a prefix's cohort when a real share of its traffic came from it:
+    -- $prefix_share of its requests, and 3 of them or half, whichever is fewer (a hydra seat
+    -- that lives for two requests sent all its traffic through the proxy's exits; a floor of
+    -- 3 left it out of every prefix cohort, the one group it can be seen in)
     select r.account_id, r.ip_prefix, count(*) as n
     from requests as r
     where r.ip_prefix is not null and r.ip_prefix <> ''
@@ -31,7 +34,7 @@ tied as (
     union all
     select 'ip_prefix', p.ip_prefix, p.account_id
     from prefix_use as p join active as a using (account_id)
-    where p.n >= greatest(3, $prefix_share * a.requests)
+    where p.n >= greatest(least(3, ceil(a.requests / 2)), $prefix_share * a.requests)
     union all
     select 'client', coalesce(access_path, '?') || '|' || coalesce(user_agent, '?'), account_id
     from active
