@@ -49,7 +49,9 @@ def settings(only: list[str] | None = None) -> list[Setting]:
     from workbench.config import RiskConfig
 
     cfg = RiskConfig.load()
-    ints = {f"campaigns.{k}" for k, v in vars(cfg.campaigns).items() if isinstance(v, int)}
+    # a knob held as an integer (a count, hours) moves to integers, in any section
+    ints = {f"{section}.{k}" for section, values in cfg.to_dict().items()
+            for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
     out = [Setting("risk", k, v, k in ints) for k, v in sorted(cfg.knobs().items())
            if k not in SKIP and v != 0]
     for name, det in sorted(detectors().items()):

@@ -247,3 +247,21 @@ def test_evaluate_reach_follows_a_cohort_findings_members(scored: tuple[wb.Case,
     w.into(case)
     fires = evaluate(case, truth)["detectors"]["cohort_probe"]
     assert fires["by_archetype"] == {"logit_prober": 2, "education_cohort": 1}
+
+
+def test_the_sweep_moves_every_knob_to_a_value_the_config_takes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a knob held as an integer (a count of accounts, hours) moves to integers, or the sweep
+    # measures a rejected value instead of the setting
+    from workbench.config import RiskConfig
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    from _sweep import FACTORS, settings
+
+    cfg = RiskConfig.load()
+    risk = [s for s in settings() if s.kind == "risk"]
+    assert {"cohorts.neighbours", "cohorts.prefix_share", "campaigns.min_accounts"} <= {
+        s.key for s in risk}
+    for s in risk:
+        for factor in FACTORS:
+            cfg.replace(s.key, s.moved(factor))  # raises ParameterError on a rejected value
