@@ -108,3 +108,41 @@ def test_an_oversize_record_keeps_only_its_head(tmp_path: Path,
     assert t.column("oversize").to_pylist() == [True, False]
     assert len(t.column("text")[0].as_py()) == 100
     assert t.column("nbytes")[0].as_py() > 5000
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lines_match_a_plain_split_whatever_the_block_and_chunk_size(
+        tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Line files are cut by _stream.chunks, which hands each block's complete lines on as views
+    # and drops the newlines in one pass: hold it to a plain split of the bytes.
+    rng = random.Random(seed)
+    for _ in range(30):
+        lines = [rng.choice([b"", b"  ", b'{"a": 1}', b"\xff\xfe", "é\u2028x".encode(),
+                             b'{"t": "' + b"w" * rng.randint(0, 300) + b'"}'])
+                 for _ in range(rng.randint(1, 25))]
+        crlf, final = rng.random() < 0.3, rng.random() < 0.7
+        data = (b"\r\n" if crlf else b"\n").join(lines) + ((b"\r\n" if crlf else b"\n")
+                                                          if final else b"")
+        p = tmp_path / "x.jsonl"
+        p.write_bytes(data)
+        monkeypatch.setattr(_stream, "BLOCK", rng.choice([1, 2, 3, 7, 64, 4096]))
+        monkeypatch.setattr(_stream, "CHUNK_ROWS", rng.choice([1, 4, 20000]))
+        got: list[tuple[int, str, int, bool]] = []
+        for t in _stream.chunks(p):
+            got += list(zip(*(t.column(c).to_pylist() for c in ("line", "text", "nbytes",
+                                                                 "utf8_ok")), strict=True))
+        want_lines = data.split(b"\n")
+        if want_lines[-1] == b"":
+            want_lines.pop()
+        want = [(i, b.removesuffix(b"\r").decode("utf-8", errors="backslashreplace"),
+                 len(b.removesuffix(b"\r")), _utf8(b.removesuffix(b"\r")))
+                for i, b in enumerate(want_lines, 1)]
+        assert got == want
+
+
+def _utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -261,10 +261,8 @@ def _tables(first_line: int, buf: bytes) -> Iterator[pa.Table]:
         data = a[keep]
         removed = np.arange(n, dtype=np.int64)  # bytes dropped before each line start
         removed[1:] += np.cumsum(cr)[:-1]
-    else:  # no CR: drop only the newlines, by offsets (no copy of the text for the mask)
-        keep = np.ones(len(a), np.bool_)
-        keep[nl] = False
-        data = a[keep]
+    else:  # no CR: bytes.replace drops the newlines (memchr speed, no boolean mask over the text)
+        data = np.frombuffer(buf.replace(b"\n", b""), np.uint8)
         removed = np.arange(n, dtype=np.int64)
     off = np.empty(n + 1, np.int64)
     off[:n] = starts - removed
@@ -311,7 +309,7 @@ def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
     """
     stream, raw = open_bytes(path)
     line_no = 1
-    pending: list[bytes] = []  # blocks of complete lines, each ending in a newline
+    pending: list[bytes | memoryview] = []  # pieces of complete lines, ending in a newline
     pending_lines = 0
     pending_bytes = 0
     tail = b""
@@ -341,14 +339,16 @@ def chunks(path: Path, on_progress: Callable[[int, int], None] | None = None
                 first = False
                 if block.startswith(BOM):
                     block = block[3:]
-            block = tail + block
             cut = block.rfind(b"\n") + 1
-            tail = block[cut:]
-            if cut:
+            if cut:  # the lines the block completes: the tail before it, then its own part
                 n = block.count(b"\n", 0, cut)
-                pending.append(block[:cut])
+                # A view, not a copy: the lines are copied once, by flush's join.
+                pending += [tail, memoryview(block)[:cut]]
                 pending_lines += n
-                pending_bytes += cut - n  # line bytes, newlines not counted
+                pending_bytes += len(tail) + cut - n  # line bytes, newlines not counted
+                tail = block[cut:]
+            else:
+                tail += block
             if pending_lines >= CHUNK_ROWS or pending_bytes >= CHUNK_BYTES:
                 yield from flush()
             elif len(tail) > MAX_RECORD_BYTES:  # one endless line: keep its head, skip the rest

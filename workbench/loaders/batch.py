@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from workbench.loaders import _opts, _split, envelope
-from workbench.loaders._commit import DETAIL_LIMIT, RAW_LIMIT, first, run
+from workbench.loaders._commit import DETAIL_LIMIT, RAW_LIMIT, arrow, first, run
 from workbench.loaders.bodies import stage_sql, too_large_detail
 from workbench.loaders.native import record_columns, scratch, stage_chunks
 
@@ -229,7 +229,7 @@ def stage_output(con: duckdb.DuckDBPyConnection, path: Path, on_progress: Progre
     provider = PROVIDER[fmt]
 
     def build(s: duckdb.DuckDBPyConnection, _chunk: object) -> object:
-        staged = s.sql(sql).to_arrow_table()
+        staged = arrow(s, sql)
         run(s, """update wb_batch_inputs set used = true where provider = $p and custom_id in
             (select wb_s(json_extract(text, '$.custom_id')) from chunk_in
              where utf8_ok and not oversize and json_valid(text) and json_type(text) = 'OBJECT')

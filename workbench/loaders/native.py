@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from workbench.loaders import _opts, _split, _stream, envelope
-from workbench.loaders._commit import clear_stage, run, set_stage
+from workbench.loaders._commit import arrow, clear_stage, run, set_stage
 from workbench.loaders.bodies import install_macros, stage_sql
 
 Progress = Callable[[int, int], None] | None
@@ -100,7 +100,7 @@ def stage_chunks(con: duckdb.DuckDBPyConnection, tables: Iterator[pa.Table], sql
             try:
                 for tbl in _stream.prefetch(_stream.numbered(tables)):
                     s.register("chunk_in", tbl)
-                    out = build(s, tbl) if build is not None else s.sql(sql).to_arrow_table()
+                    out = build(s, tbl) if build is not None else arrow(s, sql)
                     s.unregister("chunk_in")
                     shape = out.schema
                     yield out
@@ -109,7 +109,7 @@ def stage_chunks(con: duckdb.DuckDBPyConnection, tables: Iterator[pa.Table], sql
                     empty = _stream.NUMBERED.empty_table()
                     s.register("chunk_in", empty)
                     shape = (build(s, empty) if build is not None
-                             else s.sql(sql).to_arrow_table()).schema
+                             else arrow(s, sql)).schema
                     s.unregister("chunk_in")
                 row: dict[str, list[Any]] = {n: [None] for n in shape.names}
                 row.update(_raw=[""], _bytes=[0], _reason=["unreadable"], _detail=[str(exc)])
@@ -141,12 +141,12 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
     def build(s: duckdb.DuckDBPyConnection, tbl: pa.Table) -> pa.Table:
         if not shapes:
             s.register("chunk_in", _stream.NUMBERED.empty_table())
-            shapes.append(s.sql(slow).to_arrow_table().schema)
+            shapes.append(arrow(s, slow).schema)
             s.register("chunk_in", tbl)
         shape = shapes[0]
         if SLOW_ONLY:
-            return s.sql(slow).to_arrow_table().cast(shape)
-        f = s.sql(quick).to_arrow_table()
+            return arrow(s, slow).cast(shape)
+        f = arrow(s, quick)
         # The fast query leaves `_raw` out (copying every line back out of DuckDB costs as
         # much as a column of text): it is the chunk's own `text`, in order, taken without a
         # copy when no record was left out, else without the blank ones (wb_blank's rule; by
@@ -166,7 +166,7 @@ def fast_build(opts: _opts.Options) -> Callable[[duckdb.DuckDBPyConnection, pa.T
         rest = tbl.filter(pc.is_in(tbl.column("seq"),
                                    value_set=f.filter(pc.invert(ok)).column("_seq")))
         s.register("chunk_in", rest)
-        redone = s.sql(slow).to_arrow_table().cast(shape)
+        redone = arrow(s, slow).cast(shape)
         return pa.concat_tables([good, redone])
 
     return build
