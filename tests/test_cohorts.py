@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -35,6 +36,15 @@ def _traffic(account: str, n: int, prefix: str = "10.0.0.0/24") -> list[dict]:
     return [{"request_id": f"{account}-{i}", "account_id": account, "ip_prefix": prefix,
              "ts": T0 + timedelta(minutes=i), "user_agent": "sdk/1", "access_path": "direct"}
             for i in range(n)]
+
+
+def _judged(con: duckdb.DuckDBPyConnection, cohort: str, score: float,
+            evidence: dict) -> None:
+    """A cohort_harvest finding on `cohort`, as a run of the detector would write it."""
+    con.execute("""insert into findings (run_id, detector, ran_at, level, entity_type,
+                   entity_id, score, evidence)
+                   values ('r1', 'cohort_harvest', now(), 'high', 'cohort', $c, $s, $e)""",
+                {"c": cohort, "s": score, "e": json.dumps(evidence)})
 
 
 def _members(case: wb.Case, kind: str) -> dict[str, set[str]]:
@@ -99,13 +109,9 @@ def test_a_cohort_judged_as_one_group_is_one_campaign_at_the_link_bar(case: wb.C
     seats = [f"seat{i:02d}" for i in range(12)]
     _requests(case, [r for a in seats for r in _traffic(a, 2, f"10.0.{a[-2:]}.0/24")])
     bar = RiskConfig.load().cohorts.link_min_score
-    evidence = json.dumps({"kind": "ip_prefix", "value": "10.1.0.0/24", "members": seats})
     with case.connect(write=True) as con:
-        con.execute("""insert into findings (run_id, detector, ran_at, level, entity_type,
-                       entity_id, score, evidence)
-                       values ('r1', 'cohort_harvest', now(), 'high', 'cohort',
-                               'ip_prefix:10.1.0.0/24', $s, $e)""",
-                    {"s": bar + 0.05, "e": evidence})
+        _judged(con, "ip_prefix:10.1.0.0/24", bar + 0.05,
+                {"kind": "ip_prefix", "value": "10.1.0.0/24", "members": seats})
     wb.link(case)
     leads = wb.leads(case)
     assert set(leads["account_id"]) == set(seats)
@@ -121,11 +127,7 @@ def test_a_cards_cohort_is_not_tied_twice(case: wb.Case) -> None:
     _requests(case, [r for g in groups.values() for a in g for r in _traffic(a, 3)])
     with case.connect(write=True) as con:
         for cohort, members in groups.items():
-            con.execute("""insert into findings (run_id, detector, ran_at, level, entity_type,
-                           entity_id, score, evidence)
-                           values ('r1', 'cohort_harvest', now(), 'high', 'cohort', $c, 0.9,
-                                   $e)""",
-                        {"c": cohort, "e": json.dumps({"members": members})})
+            _judged(con, cohort, 0.9, {"members": members})
         cohort_links(con, RiskConfig.load())
         values = {v for (v,) in con.execute(
             "select distinct value from account_links where kind = 'cohort'").fetchall()}
@@ -145,12 +147,9 @@ def test_linking_communities_are_cohorts(case: wb.Case) -> None:
 def test_a_cohort_finding_reaches_the_members_it_names_and_the_lead_names_it(
         case: wb.Case) -> None:
     _requests(case, [r for a in ("m1", "m2", "m3", "bystander") for r in _traffic(a, 3)])
-    evidence = json.dumps({"kind": "payment", "value": "pf_x", "members": ["m1", "m2", "m3"]})
     with case.connect(write=True) as con:
-        con.execute("""insert into findings (run_id, detector, ran_at, level, entity_type,
-                       entity_id, score, evidence)
-                       values ('r1', 'cohort_harvest', now(), 'high', 'cohort',
-                               'payment:pf_x', 1.0, $e)""", {"e": evidence})
+        _judged(con, "payment:pf_x", 1.0,
+                {"kind": "payment", "value": "pf_x", "members": ["m1", "m2", "m3"]})
     wb.link(case)
     leads = wb.leads(case)
     assert set(leads["account_id"]) == {"m1", "m2", "m3"}
