@@ -11,7 +11,7 @@ a trace. Baselines measured in the same run: for load, DuckDB's plain `read_json
 files into a table; for detect and link, one full scan that aggregates every column the
 detectors and link queries read (on Spark for the Spark engine). Results are kept in
 `bench/out/run-<size>-<engine>.json`; the `run` section of docs/benchmarks.md is rebuilt from
-all kept results, with the targets of issue 8 checked on the 10M DuckDB run.
+all kept results, with the targets of issue 13 checked on each DuckDB run.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ MEMORY_LIMIT = "3GB"  # DuckDB's memory_limit for every stage: out-of-core past 
 #: real-traffic shape (`bench/traffic.py`: every prompt and output distinct, of realistic
 #: length), set by --traffic and passed on to each stage's process.
 TRAFFIC = {"mode": "simulated"}
-TARGETS = {"load_ratio": 2.0, "load_peak_mb": 4096.0, "detect_link_s": 300.0,
-           "detector_ratio": 10.0, "trace_s": 2.0, "scaling": 11.0}
+#: Issue 13's done-when (set for 10M requests, real-traffic shape).
+TARGETS = {"load_ratio": 1.5, "load_peak_mb": 4096.0, "pipeline_s": 600.0,
+           "detector_ratio": 10.0, "trace_s": 1.0, "scaling": 11.0}
 
 
 # -- stages: each runs in its own process and prints one JSON line -------------------------
@@ -366,7 +367,7 @@ def summarise(res: dict[str, Any]) -> list[list[str]]:
 
 
 def targets(res: dict[str, Any], small: dict[str, Any] | None) -> list[str]:
-    """Issue 8's targets for this run: met, or missed and by how much."""
+    """Issue 13's targets for this run: met, or missed and by how much."""
     s = res["stages"]
     out = []
 
@@ -384,27 +385,37 @@ def targets(res: dict[str, Any], small: dict[str, Any] | None) -> list[str]:
         return float(r["seconds"]) if "seconds" in r and "skipped" not in r else None
 
     load, base = sec("load"), sec("load_baseline")
-    check("load / plain read_json", load / base if load and base else None,
-          TARGETS["load_ratio"], "×")
-    check("load peak memory", s.get("load", {}).get("peak_mb"), TARGETS["load_peak_mb"], " MiB")
-    det, link = sec("detect"), sec("link")
-    check("all detectors + linking", det + link if det and link else None,
-          TARGETS["detect_link_s"], " s")
+    if load and base:
+        check("load / plain read_json", load / base, TARGETS["load_ratio"], "×")
+        check("load peak memory", s.get("load", {}).get("peak_mb"), TARGETS["load_peak_mb"],
+              " MiB")
+    else:
+        out.append("- load / plain read_json: not in this plan (the case is loaded from the "
+                   "simulated files, then its text rewritten); `bench/load.py --shape real` "
+                   "measures it, in the load section of this page")
     scan = sum(s.get("scan_baseline", {}).get("per_table_s", {}).values()) or None
-    dets = s.get("detect", {}).get("detectors", {})
-    if scan and dets:
-        worst = max(dets.items(), key=lambda kv: kv[1]["s"])
-        check(f"slowest detector ({worst[0]}) / full scan", worst[1]["s"] / scan,
-              TARGETS["detector_ratio"], "×")
+    parts = {**{k: v["s"] for k, v in s.get("detect", {}).get("detectors", {}).items()},
+             **{f"step: {k}": v for k, v in s.get("detect", {}).get("steps", {}).items()},
+             **{f"link {k}": v["s"] for k, v in s.get("link", {}).get("kinds", {}).items()}}
+    if scan and parts:
+        worst = max(parts.items(), key=lambda kv: kv[1])
+        check(f"slowest detector, detect step or link kind ({worst[0]}) / full scan",
+              worst[1] / scan, TARGETS["detector_ratio"], "×")
+    feat, det, link = sec("features"), sec("detect"), sec("link")
+    total = feat + det + link if feat and det and link else None
+    check("text features + detect + link"
+          + ("" if res["requests"] >= 10_000_000 else " (the target is set for 10M requests)"),
+          total, TARGETS["pipeline_s"], " s")
     tr = s.get("trace", {})
-    check("open trace of the largest campaign", tr.get("seconds"), TARGETS["trace_s"], " s")
+    check("warm open of the largest campaign's trace", tr.get("seconds"), TARGETS["trace_s"],
+          " s")
     if small:
-        a = (sec("detect") or 0) + (sec("link") or 0)
-        b = sum(float(small["stages"].get(k, {}).get("seconds", 0)) for k in ("detect", "link"))
+        b = sum(float(small["stages"].get(k, {}).get("seconds", 0))
+                for k in ("features", "detect", "link"))
         ratio_n = res["requests"] / small["requests"]
-        check(f"detect + link time ratio {small['requests']:,} → {res['requests']:,} "
-              f"requests ({ratio_n:.0f}× the data)", a / b if a and b else None,
-              TARGETS["scaling"], "×")
+        check(f"features + detect + link time ratio {small['requests']:,} → "
+              f"{res['requests']:,} requests ({ratio_n:.0f}× the data)",
+              total / b if total and b else None, TARGETS["scaling"], "×")
     return out
 
 
@@ -452,7 +463,7 @@ def render() -> str:
         parts += [*per_core(r), ""]
         if r["engine"] == "duckdb":
             small = by.get((r["requests"] // 10, "duckdb", traffic))
-            parts += ["Targets of issue 8 (set for 10M requests):", "",
+            parts += ["Targets of issue 13 (set for 10M requests, real-traffic shape):", "",
                       *targets(r, small), ""]
     return "\n".join(parts)
 

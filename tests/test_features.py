@@ -203,19 +203,27 @@ def test_paraphrases_are_closer_in_simhash_than_unrelated_prompts(a: str, b: str
 
 
 def test_majority_bits_counts_every_bit_even_for_long_prompts() -> None:
-    from workbench.textfeatures.simhash import _majority_bits
+    from workbench.textfeatures._simhash_kernel import majority
+    from workbench.textfeatures.simhash import _mix
 
     rng = np.random.default_rng(7)
-    counts = np.array([1, 2, 3, 300, 1999, 64])  # > 255 shingles: no 16-bit lane overflows
-    sh = rng.integers(0, 2**63, size=int(counts.sum()), dtype=np.int64).astype(np.uint64)
-    sh[4:304] |= np.uint64(1 << 63)  # every shingle of the 300-shingle prompt sets bit 63
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    got = _majority_bits(sh, starts, counts)
-    for d, (s0, c) in enumerate(zip(starts, counts, strict=True)):
+    counts = np.array([1, 2, 3, 0, 300, 2000, 64])  # > 255 shingles: no 16-bit lane overflows
+    vocab = 50
+    tok = rng.integers(0, vocab, size=int(counts.sum()), dtype=np.int64)
+    first = rng.integers(0, 2**63, size=vocab, dtype=np.int64).astype(np.uint64)
+    second = rng.integers(0, 2**63, size=vocab + 1, dtype=np.int64).astype(np.uint64)
+    got = majority(tok, counts, first, second)
+    at = 0
+    for d, c in enumerate(counts.tolist()):
+        ids = tok[at:at + c].tolist()
+        pairs = list(zip(ids, ids[1:], strict=False)) if c > 1 else [(i, vocab) for i in ids]
+        with np.errstate(over="ignore"):
+            sh = _mix(np.array([first[a] + second[b] for a, b in pairs], dtype=np.uint64))
         want = sum(1 << b for b in range(64)
-                   if 2 * int(((sh[s0:s0 + c] >> np.uint64(b)) & np.uint64(1)).sum()) > c)
-        assert int(got[d]) == want
-    assert int(got[3]) >> 63 == 1
+                   if 2 * int(((sh >> np.uint64(b)) & np.uint64(1)).sum()) > len(pairs))
+        assert int(got[d]) == want, d
+        at += c
+    assert int(got[3]) == 0
 
 
 def test_simhash_of_empty_and_null() -> None:

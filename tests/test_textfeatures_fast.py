@@ -125,3 +125,45 @@ def test_simhash_equals_the_plain_definition() -> None:
     norm = normalise.normalised_series(base_series(pl.Series(texts)))
     got = simhash.simhash(pl.Series([*norm.to_list(), None])).to_list()
     assert got == [*(_plain_simhash(t) for t in norm.to_list()), None]
+
+
+def _token_texts(n: int, seed: int) -> list[str]:
+    """Random strings over the characters where a token starts, runs or stops: placeholders
+    whole and broken, CJK and kana (single-character tokens, also inside a Latin run), the
+    Katakana middle dot, marks, digits of other scripts, astral letters, punctuation."""
+    rng = random.Random(seed)
+    parts = ["<num>", "<name>", "<", ">", "<a", "b>", "<NUM>", "<>", " ", "  ", "\n", "_",
+             "abc", "É", "ß", "中", "文", "ひ", "カ", "・", "ー", "々", "⺀", "\u0301", "٣", "५",
+             "\U00020000", "\U0001d400", "😀", "-", ".", "x9", "한", "\u00a0", "\t"]
+    return ["".join(rng.choice(parts) for _ in range(rng.randint(0, 40))) for _ in range(n)]
+
+
+def test_simhash_tokens_are_the_token_regexs_tokens() -> None:
+    from workbench.textfeatures import _simhash_kernel as kernel
+
+    texts = [*_token_texts(3000, seed=3), *ADVERSARIAL, "é" * 2500 + " tail"]
+    series = pl.Series(texts)
+    arr = series.to_arrow().cast("large_string")
+    import numpy as np
+
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[:len(texts) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    table = kernel.classes(simhash._WORD, simhash._SINGLE)
+    out, starts, counts = kernel.tokens(data, offsets, np.ones(len(texts), bool), table,
+                                        simhash.MAX_CHARS)
+    got = [bytes(out[a:b]).decode() for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    want = series.str.slice(0, simhash.MAX_CHARS).str.extract_all(simhash.TOKEN).to_list()
+    assert counts.tolist() == [len(w) for w in want]
+    assert got == [t for w in want for t in w]
+
+
+def test_the_token_classes_are_the_regexs_on_every_code_point() -> None:
+    from workbench.textfeatures import _simhash_kernel as kernel
+
+    table = kernel.classes(simhash._WORD, simhash._SINGLE)
+    cps = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    sample = cps[::97] + list(range(0x3000, 0x3100)) + list(range(0x2E80, 0x2F00))
+    chars = pl.Series([chr(c) for c in sample])
+    for bit, cls in ((kernel.WORD, simhash._WORD), (kernel.SINGLE, simhash._SINGLE)):
+        want = chars.str.contains(f"^{cls}$").to_list()
+        assert [bool(table[c] & bit) for c in sample] == want

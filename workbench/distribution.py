@@ -48,12 +48,17 @@ if TYPE_CHECKING:
 Embed = Callable[[list[str]], np.ndarray]
 INSTALL = "pip install 'wordllama>=0.4' (or 'scikit-learn>=1.5' for the hashing fallback)"
 
+# The sample's request ids are picked on ids alone and its text fetched for them only: a
+# window that carried the prompt text would sort every request's text to keep 32 an account.
 _SAMPLE = """
 select r.account_id, r.request_id, substr(r.prompt_text, 1, $max_chars) as prompt
 from requests as r
-where r.prompt_text is not null and r.prompt_text <> ''
-qualify row_number() over (partition by r.account_id order by hash(r.request_id), r.request_id)
-        <= $per_account
+semi join (
+    select request_id from requests
+    where prompt_text is not null and prompt_text <> ''
+    qualify row_number() over (partition by account_id order by hash(request_id), request_id)
+            <= $per_account
+) as picked using (request_id)
 """
 
 
@@ -183,12 +188,16 @@ def _reference(con: duckdb.DuckDBPyConnection, rules: DistributionRules) -> list
                        "where prompt_text is not null").fetchall()[0][0]
     each = max(1, -(-rules.reference // max(int(accounts), 1)))
     rows = con.execute("""
-        select prompt from (
-            select substr(prompt_text, 1, $max_chars) as prompt, hash(request_id) as h
+        select substr(r.prompt_text, 1, $max_chars) as prompt
+        from requests as r
+        join (
+            select request_id, hash(request_id) as h
             from requests where prompt_text is not null and prompt_text <> ''
             qualify row_number() over (partition by account_id
                                        order by hash(request_id, 'reference'), request_id) <= $each
-        ) order by h limit $reference
+            order by h, request_id limit $reference
+        ) as picked using (request_id)
+        order by picked.h, r.request_id
     """, {"max_chars": rules.max_chars, "each": each,
           "reference": rules.reference}).fetchall()
     return [r[0] for r in rows]
@@ -207,7 +216,8 @@ def measure_accounts(con: duckdb.DuckDBPyConnection, rules: DistributionRules,
     """
     con.execute(DISTRIBUTION_TESTS.ddl())
     con.execute("DELETE FROM distribution_tests WHERE entity_type = 'account'")
-    samples = con.execute(_SAMPLE, {"max_chars": rules.max_chars,
+    samples = con.execute(_SAMPLE + " order by r.account_id, hash(r.request_id), r.request_id",
+                          {"max_chars": rules.max_chars,
                                     "per_account": rules.per_account}).fetchall()
     if not samples:
         return 0

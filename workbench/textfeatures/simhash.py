@@ -21,7 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MAX_CHARS = 2000
-TOKEN = r"<[a-z]+>|[\p{Han}\p{Hiragana}\p{Katakana}]|[\p{L}\p{N}_]+"
+_SINGLE = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+_WORD = r"[\p{L}\p{N}_]"
+TOKEN = rf"<[a-z]+>|{_SINGLE}|{_WORD}+"
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _K = np.uint64(0x9E3779B97F4A7C15)
@@ -81,20 +83,11 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def _mix_inplace(x: np.ndarray) -> None:
-    # `_mix` without the temporaries of a large array
-    t = np.empty_like(x)
-    with np.errstate(over="ignore"):
-        for shift, mult in ((30, _M1), (27, _M2)):
-            np.right_shift(x, np.uint64(shift), out=t)
-            x ^= t
-            x *= mult
-    np.right_shift(x, np.uint64(31), out=t)
-    x ^= t
-
-
 def simhash(norm: pl.Series) -> pl.Series:
     """64-bit SimHash (UInt64) of each normalised prompt; NULL stays NULL.
+
+    Tokens are cut and shingles counted by compiled loops over the batch's UTF-8 buffer
+    (`_simhash_kernel`); each distinct token of the batch is hashed once, here.
 
     Example:
         >>> import polars as pl
@@ -104,63 +97,32 @@ def simhash(norm: pl.Series) -> pl.Series:
         >>> bin(a ^ b).count("1") < bin(a ^ c).count("1")
         True
     """
+    from workbench.textfeatures import _simhash_kernel as kernel
+
     n = len(norm)
-    toks = norm.str.slice(0, MAX_CHARS).str.extract_all(TOKEN).to_arrow()
-    if isinstance(toks, pa.ChunkedArray):
-        toks = toks.combine_chunks()
-    lengths = pc.fill_null(toks.value_lengths(), 0).to_numpy().astype(np.int64)
-    flat = toks.flatten()
-    if len(flat) != int(lengths.sum()):  # pragma: no cover - guards an Arrow behaviour change
-        msg = "simhash: token count mismatch after flatten"
-        raise RuntimeError(msg)
+    arr = norm.cast(pl.String).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
+    buf = arr.buffers()[2]
+    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None and buf.size else \
+        np.zeros(1, dtype=np.uint8)
+    valid = ~norm.is_null().to_numpy()
+    table = kernel.classes(_WORD, _SINGLE)
+    tok_bytes, tok_starts, counts = kernel.tokens(data, offsets, valid, table, MAX_CHARS)
     out = np.zeros(n, dtype=np.uint64)
-    if len(flat):
+    if len(tok_starts) > 1:
+        flat = pa.LargeStringArray.from_buffers(len(tok_starts) - 1, pa.py_buffer(tok_starts),
+                                                pa.py_buffer(tok_bytes))
         enc = pc.dictionary_encode(flat)
         hashes = np.array([_token_hash(t) for t in enc.dictionary.to_pylist()], dtype=np.uint64)
-        # shingle i pairs token i with token i + 1 of the same prompt; a prompt's last token
-        # starts none, unless it is the prompt's only token (then it pairs with 0, entry `zero`
-        # below). Its hash mixes (h_i * K + mix(h_next ^ K)): both terms are per distinct
-        # token, so they are computed on the dictionary and only gathered per shingle.
-        zero = len(hashes)
+        # shingle i of a prompt mixes (h_i * K + mix(h_next ^ K)): both terms are per distinct
+        # token, so they are computed on the dictionary; the last entry of `second` is the
+        # zero token a one-token prompt pairs with
         with np.errstate(over="ignore"):
             first = hashes * _K
             second = _mix(np.append(hashes, np.uint64(0)) ^ _K)
-        tok = enc.indices.to_numpy()
-        ends = np.cumsum(lengths) - 1
-        nxt = np.empty_like(tok)
-        nxt[:-1] = tok[1:]
-        nxt[ends[lengths > 0]] = zero
-        keep = np.ones(len(tok), dtype=bool)
-        keep[ends[lengths > 1]] = False
-        sh = first.take(tok[keep])
-        with np.errstate(over="ignore"):
-            sh += second.take(nxt[keep])
-        _mix_inplace(sh)
-        counts = lengths - (lengths > 1)
-        docs = np.flatnonzero(counts)
-        starts = (np.cumsum(counts) - counts)[docs]
-        out[docs] = _majority_bits(sh, starts, counts[docs])
+        out = kernel.majority(enc.indices.to_numpy().astype(np.int64), counts, first, second)
     return pl.Series("simhash", out, dtype=pl.UInt64).scatter(
-        np.flatnonzero(norm.is_null().to_numpy()), None)
-
-
-# Bits q, q+16, q+32 and q+48 of a hash, shifted right by q and masked with _LANES, sit in four
-# 16-bit lanes of one uint64, so one 1-D reduceat counts 4 bit positions at once (a prompt has
-# at most MAX_CHARS shingles: no lane overflows).
-_LANES = np.uint64(0x0001000100010001)
-
-
-def _majority_bits(sh: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Bit j of row d is 1 when more than half of doc d's shingle hashes have bit j set."""
-    acc = np.zeros(len(starts), dtype=np.uint64)
-    lane = np.uint64(0xFFFF)
-    half = counts.astype(np.uint64)
-    tmp = np.empty_like(sh)
-    for q in range(16):
-        np.right_shift(sh, np.uint64(q), out=tmp)
-        np.bitwise_and(tmp, _LANES, out=tmp)
-        lanes = np.add.reduceat(tmp, starts)
-        for k in range(4):
-            ones = (lanes >> np.uint64(16 * k)) & lane
-            acc |= (2 * ones > half).astype(np.uint64) << np.uint64(q + 16 * k)
-    return acc
+        np.flatnonzero(~valid), None)
