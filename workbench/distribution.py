@@ -46,6 +46,11 @@ if TYPE_CHECKING:
     from workbench.config import DistributionRules
 
 Embed = Callable[[list[str]], np.ndarray]
+#: Most vectors the wordllama embedding keeps for texts it may see again (about 1 KiB each).
+MEMO_MAX = 200_000
+#: Work counts of the wordllama embedding in this process: texts embedded, and texts whose
+#: vector was already known.
+embed_counts: dict[str, int] = {"embedded": 0, "reused": 0}
 INSTALL = "pip install 'wordllama>=0.4' (or 'scikit-learn>=1.5' for the hashing fallback)"
 
 # The sample's request ids are picked on ids alone and its text fetched for them only: a
@@ -97,13 +102,48 @@ def _wordllama(max_tokens: int) -> Embed:
     tokenizer.no_padding()
     tokenizer.enable_truncation(max_tokens)
 
+    # No token of the vocabulary holds "▁" (a space) after another character, so tokens never
+    # cross the start of a word: the tokens of a text cut just before a word are the first
+    # tokens of the whole text. Most prompts give `max_tokens` tokens well inside
+    # SHORT x max_tokens characters, and only the rest are tokenized again up to LONG x
+    # max_tokens (English averages under 5 characters a token).
+    if any("▁" in t.lstrip("▁") for t in tokenizer.get_vocab()):
+        msg = "wordllama's vocabulary has tokens that span words; the short cut would be wrong"
+        raise MissingDependencyError(msg)
+    short, long = _SHORT * max_tokens, _LONG * max_tokens
+
+    # Each text's vector is a function of the text alone, so vectors are kept by a hash of
+    # the text: a cohort's sample is drawn from its members' account samples (embedded a step
+    # before), and a rerun in the same process draws the same samples again.
+    memo: dict[bytes, np.ndarray] = {}
+
     def embed(texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, table.shape[1]), np.float32)
-        # the first max_tokens tokens lie well inside 8 characters a token (English averages
-        # under 5): the tokenizer need not read the rest of a long prompt
-        cut = 8 * max_tokens
-        enc = tokenizer.encode_batch([t[:cut] for t in texts], add_special_tokens=False)
+        keys = [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+                for t in texts]
+        known = {k: memo[k] for k in keys if k in memo}
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in known}
+        if todo:
+            known.update(zip(todo, pooled(list(todo.values())), strict=True))
+            if len(memo) + len(todo) > MEMO_MAX:
+                memo.clear()
+            if len(todo) <= MEMO_MAX:
+                memo.update((k, known[k]) for k in todo)
+        embed_counts["embedded"] += len(todo)
+        embed_counts["reused"] += len(texts) - len(todo)
+        return np.stack([known[k] for k in keys])
+
+    def pooled(texts: list[str]) -> np.ndarray:
+        cut = [t[:_word_start(t, short)] if len(t) > short else t for t in texts]
+        enc = tokenizer.encode_batch(cut, add_special_tokens=False)
+        again = [i for i, (t, c, e) in enumerate(zip(texts, cut, enc, strict=True))
+                 if len(e.ids) < max_tokens and len(c) < len(t)]
+        if again:
+            for i, e in zip(again, tokenizer.encode_batch([texts[i][:long] for i in again],
+                                                          add_special_tokens=False),
+                            strict=True):
+                enc[i] = e
         lens = np.fromiter((len(e.ids) for e in enc), dtype=np.int64, count=len(enc))
         ids = np.fromiter((i for e in enc for i in e.ids), dtype=np.int64, count=int(lens.sum()))
         indptr = np.concatenate([[0], np.cumsum(lens)])
@@ -115,6 +155,20 @@ def _wordllama(max_tokens: int) -> Embed:
         return pooled / np.maximum(lens, 1).astype(np.float32)[:, None]
 
     return embed
+
+
+_SHORT, _LONG = 5, 8  # characters a token, of the first cut and of the second
+
+
+def _word_start(text: str, at: int) -> int:
+    """The last start of a word (a space after a non-space) at or before `at`; 0 if none.
+
+    A literal "▁" in the text reads as a space to the tokenizer, so it is never the non-space.
+    """
+    i = text.rfind(" ", 0, at + 1)
+    while i > 0 and text[i - 1] in " ▁":
+        i = text.rfind(" ", 0, i)
+    return max(i, 0)
 
 
 def _hashing(texts: list[str]) -> np.ndarray:
