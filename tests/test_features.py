@@ -203,7 +203,7 @@ def test_paraphrases_are_closer_in_simhash_than_unrelated_prompts(a: str, b: str
 
 
 def test_majority_bits_counts_every_bit_even_for_long_prompts() -> None:
-    from workbench.textfeatures._simhash_kernel import majority
+    from workbench.textfeatures._compiled import majority
     from workbench.textfeatures.simhash import _mix
 
     rng = np.random.default_rng(7)

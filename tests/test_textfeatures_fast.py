@@ -139,7 +139,7 @@ def _token_texts(n: int, seed: int) -> list[str]:
 
 
 def test_simhash_tokens_are_the_token_regexs_tokens() -> None:
-    from workbench.textfeatures import _simhash_kernel as kernel
+    from workbench.textfeatures import _compiled as kernel
 
     texts = [*_token_texts(3000, seed=3), *ADVERSARIAL, "é" * 2500 + " tail"]
     series = pl.Series(texts)
@@ -158,7 +158,7 @@ def test_simhash_tokens_are_the_token_regexs_tokens() -> None:
 
 
 def test_the_token_classes_are_the_regexs_on_every_code_point() -> None:
-    from workbench.textfeatures import _simhash_kernel as kernel
+    from workbench.textfeatures import _compiled as kernel
 
     table = kernel.classes(simhash._WORD, simhash._SINGLE)
     cps = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
@@ -167,3 +167,39 @@ def test_the_token_classes_are_the_regexs_on_every_code_point() -> None:
     for bit, cls in ((kernel.WORD, simhash._WORD), (kernel.SINGLE, simhash._SINGLE)):
         want = chars.str.contains(f"^{cls}$").to_list()
         assert [bool(table[c] & bit) for c in sample] == want
+
+
+def _plain_language_counts(texts: pl.Series) -> tuple[list[list[int]], list[list[int]]]:
+    """What `_compiled.letter_counts` counts, by polars regexes on each prompt's first
+    characters: the characters of each class, and each language's stopword tokens (whole
+    runs of letters)."""
+    from workbench.textfeatures import lang
+
+    spec = load("languages")
+    cut = texts.str.slice(0, spec["max_chars"])
+    counts = [cut.str.count_matches(c).fill_null(0).to_list() for c in lang._classes()]
+    runs = cut.str.extract_all(r"\p{L}+").to_list()
+    votes = [[sum(t in set(ws) for t in (r or [])) for ws in spec["stopwords"].values()]
+             for r in runs]
+    return [list(row) for row in zip(*counts, strict=True)], votes
+
+
+def test_language_counts_are_the_regexs_counts() -> None:
+    import numpy as np
+
+    from workbench.textfeatures import _compiled, lang
+
+    spec = load("languages")
+    texts = pl.Series([*ADVERSARIAL, *_token_texts(2000, seed=8), *_fragment_texts(300, seed=9),
+                       "de het een en van", "the2and3the cat", "¿cómo está el perro?",
+                       "é" * 700 + " the", None, ""])
+    data, offsets, valid = _compiled.buffers(texts)
+    (hashes, slots, wdata, woffs), member = lang._words()
+    classes = lang._classes()
+    counts, votes = _compiled.letter_counts(
+        data, offsets, valid, _compiled.class_bits(*classes), spec["max_chars"], len(classes),
+        hashes, slots, wdata, woffs, member)
+    want_counts, want_votes = _plain_language_counts(texts)
+    assert counts.tolist() == want_counts
+    assert votes.tolist() == want_votes
+    assert np.asarray(want_votes).sum() > 0 and np.asarray(want_counts)[:, 4:].sum() > 0

@@ -8,7 +8,11 @@ same sample size give. Here:
 - **Embedding**: `wordllama` (256 dimensions, weights and tokenizer shipped in its wheel, so it
   runs offline), mean-pooled over the first `max_tokens` tokens; or, when it is not installed
   or `[distribution] embedding = "hashing"`, hashed character n-grams with TF-IDF and SVD from
-  scikit-learn (the lexical fallback, fitted on each run's own samples).
+  scikit-learn (the lexical fallback, fitted on each run's own samples). A wordllama vector
+  depends on its text alone, so each text is embedded once per process (a cohort's sample is
+  drawn from its members' account samples; a rerun in a notebook draws the same samples), and
+  a prompt is tokenized only as far as its first `max_tokens` tokens need: up to a word start
+  near 5 characters a token, and only the prompts that fall short again up to 8.
 - **Samples**: at most `per_account` prompts of each account (the same ones on every run: the
   lowest hashes of their request ids), at most `per_cohort` of each cohort spread over its
   members, and a population sample of `reference` prompts drawn evenly over accounts, so that a

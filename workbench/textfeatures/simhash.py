@@ -87,7 +87,7 @@ def simhash(norm: pl.Series) -> pl.Series:
     """64-bit SimHash (UInt64) of each normalised prompt; NULL stays NULL.
 
     Tokens are cut and shingles counted by compiled loops over the batch's UTF-8 buffer
-    (`_simhash_kernel`); each distinct token of the batch is hashed once, here.
+    (`_compiled`); each distinct token of the batch is hashed once, here.
 
     Example:
         >>> import polars as pl
@@ -97,18 +97,10 @@ def simhash(norm: pl.Series) -> pl.Series:
         >>> bin(a ^ b).count("1") < bin(a ^ c).count("1")
         True
     """
-    from workbench.textfeatures import _simhash_kernel as kernel
+    from workbench.textfeatures import _compiled as kernel
 
     n = len(norm)
-    arr = norm.cast(pl.String).to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
-    buf = arr.buffers()[2]
-    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None and buf.size else \
-        np.zeros(1, dtype=np.uint8)
-    valid = ~norm.is_null().to_numpy()
+    data, offsets, valid = kernel.buffers(norm)
     table = kernel.classes(_WORD, _SINGLE)
     tok_bytes, tok_starts, counts = kernel.tokens(data, offsets, valid, table, MAX_CHARS)
     out = np.zeros(n, dtype=np.uint64)
