@@ -12,6 +12,9 @@ whatever Unicode version polars carries (tests/test_textfeatures_fast.py compare
 from __future__ import annotations
 
 import functools
+import hashlib
+import tempfile
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -27,11 +30,34 @@ _M2 = np.uint64(0x94D049BB133111EB)
 def class_bits(*classes: str) -> np.ndarray:
     """uint32 per code point: bit k set when the polars regex class `classes[k]` holds it.
 
-    Surrogates (never in a valid string) read 0.
+    Surrogates (never in a valid string) read 0. Asking the regex engine takes about a tenth
+    of a second a class, so the table is kept in `__pycache__` beside numba's code, by the
+    classes and the polars version (the engine that answered); a table that cannot be read or
+    written is computed again.
     """
     if len(classes) > 32:
         msg = "class_bits: at most 32 classes"
         raise ValueError(msg)
+    key = hashlib.blake2b(repr((pl.__version__, classes)).encode(), digest_size=8).hexdigest()
+    path = Path(__file__).parent / "__pycache__" / f"classes-{key}.npy"
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.shape == (0x110000,) and table.dtype == np.uint32:
+            return table
+    except (OSError, ValueError):
+        pass
+    table = _ask(classes)
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as f:
+            np.save(f, table, allow_pickle=False)
+        Path(f.name).replace(path)
+    except OSError:
+        pass
+    return table
+
+
+def _ask(classes: tuple[str, ...]) -> np.ndarray:
     # every code point in one string; a class matches one character, so replacing each match
     # by U+0001 keeps every character in its place (U+0001 itself is asked on its own)
     cps = np.concatenate([np.arange(0xD800), np.arange(0xE000, 0x110000)]).astype(np.uint32)
