@@ -202,4 +202,26 @@ def test_language_counts_are_the_regexs_counts() -> None:
     want_counts, want_votes = _plain_language_counts(texts)
     assert counts.tolist() == want_counts
     assert votes.tolist() == want_votes
-    assert np.asarray(want_votes).sum() > 0 and np.asarray(want_counts)[:, 4:].sum() > 0
+    assert np.asarray(want_votes).sum() > 0
+    assert np.asarray(want_counts)[:, 4:].sum() > 0
+
+
+def test_a_class_table_kept_on_disk_is_read_back_or_made_again(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    import numpy as np
+
+    from workbench.textfeatures import _compiled
+
+    want = _compiled._ask((r"\p{L}", "[0-9]"))
+    folder = tmp_path / "pkg"
+    (folder / "__pycache__").mkdir(parents=True)
+    monkeypatch.setattr(_compiled, "__file__", str(folder / "_compiled.py"))
+    for damage in (None, b"not a table", b""):
+        _compiled.class_bits.cache_clear()
+        kept = list((folder / "__pycache__").glob("classes-*.npy"))
+        if damage is not None:
+            Path(kept[0]).write_bytes(damage)
+        assert np.array_equal(_compiled.class_bits(r"\p{L}", "[0-9]"), want)
+        assert len(list((folder / "__pycache__").glob("classes-*.npy"))) == 1
+    _compiled.class_bits.cache_clear()

@@ -44,7 +44,7 @@ def class_bits(*classes: str) -> np.ndarray:
         table = np.load(path, allow_pickle=False)
         if table.shape == (0x110000,) and table.dtype == np.uint32:
             return table
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # missing, damaged or cut short: made again
         pass
     table = _ask(classes)
     try:
