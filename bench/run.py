@@ -9,9 +9,10 @@ the peak is the whole process tree's resident memory, sampled every 0.1 s, so Sp
 counts): simulate, load, text features, detect (total and per detector), link and score, open
 a trace. Baselines measured in the same run: for load, DuckDB's plain `read_json` of the same
 files into a table; for detect and link, one full scan that aggregates every column the
-detectors and link queries read (on Spark for the Spark engine). Results are kept in
-`bench/out/run-<size>-<engine>.json`; the `run` section of docs/benchmarks.md is rebuilt from
-all kept results, with the targets of issue 13 checked on each DuckDB run.
+detectors and link queries read (on Spark for the Spark engine). Results are kept, under
+version control, in `bench/results/run-<size>-<engine>[-real].json` (the worlds and cases stay
+in the ignored `bench/out/`); the `run` section of docs/benchmarks.md is rebuilt from all kept
+results, with the targets of issue 13 checked on each DuckDB run.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import ROOT, machine, table, write_section  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+#: Kept results: committed, so that every figure in docs/benchmarks.md can be traced to one.
+RESULTS = ROOT / "bench" / "results"
 MEMORY_LIMIT = "3GB"  # DuckDB's memory_limit for every stage: out-of-core past it
 #: Which text the measured case holds: the simulated world's (its prompts repeat), or
 #: real-traffic shape (`bench/traffic.py`: every prompt and output distinct, of realistic
@@ -440,7 +443,7 @@ def per_core(res: dict[str, Any]) -> list[str]:
 
 def render() -> str:
     """The `run` section of docs/benchmarks.md from every kept result."""
-    kept = sorted(OUT.glob("run-*.json"))
+    kept = sorted(RESULTS.glob("run-*.json"))
     results = [json.loads(p.read_text()) for p in kept]
     parts = ["## Whole pipeline (`bench/run.py`)", "",
              "One process per stage; peak memory is the stage's whole process tree (Spark's JVM "
@@ -457,7 +460,9 @@ def render() -> str:
                  "the simulated world's text (its prompts repeat)")
         parts += [f"### {r['requests']:,} requests, engine {r['engine']}"
                   + (", real-traffic shape" if traffic == "real" else ""), "",
-                  f"Machine: {r['machine']}. Run {r['when']}. Text: {shape}.", "",
+                  f"Machine: {r['machine']}. Run {r['when']}"
+                  + (f" at commit {r['commit']}" if r.get("commit") else "")
+                  + f". Text: {shape}.", "",
                   table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
                         summarise(r)), ""]
         parts += [*per_core(r), ""]
@@ -466,6 +471,18 @@ def render() -> str:
             parts += ["Targets of issue 13 (set for 10M requests, real-traffic shape):", "",
                       *targets(r, small), ""]
     return "\n".join(parts)
+
+
+def _commit() -> str | None:
+    """The commit the measured code is at (`+` when the tree has changes), or None."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "workbench", "queries"],
+                               cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty.strip() else "")
 
 
 def main() -> None:
@@ -496,14 +513,14 @@ def main() -> None:
                            "machine": machine(),
                            "cores": os.cpu_count(),
                            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                           "stages": {}}
+                           "commit": _commit(), "stages": {}}
     for name in PLANS[plan]:
         res["stages"][name] = stage(name, work, n)
         if "failed" in res["stages"][name] and name in ("simulate", "load", "case", "realise"):
             break
-    OUT.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "-real" if args.traffic == "real" else ""
-    (OUT / f"run-{n}-{args.engine}{suffix}.json").write_text(json.dumps(res, indent=1))
+    (RESULTS / f"run-{n}-{args.engine}{suffix}.json").write_text(json.dumps(res, indent=1) + "\n")
     print(table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
                 summarise(res)))
     if not args.no_write:
