@@ -12,7 +12,7 @@ scope, spans with GenAI attributes and messages of a few hundred characters each
 with `workbench load` into a case file under the default memory limit, in a subprocess whose
 peak resident memory is reported. Writes section "load_otlp".
 
-    .venv/bin/python bench/load.py [--records N] [--shape real|repeat] [--keep DIR]
+    .venv/bin/python bench/load.py [--records N] [--shape real|repeat] [--keep DIR] [--no-write]
     .venv/bin/python bench/load.py --otlp-gb 1
 """
 
@@ -181,7 +181,7 @@ def build_otlp(path: Path, gigabytes: float) -> int:
     return n
 
 
-def otlp_main(gigabytes: float, keep: Path | None) -> None:
+def otlp_main(gigabytes: float, keep: Path | None, *, write: bool = True) -> None:
     work = keep or Path(tempfile.mkdtemp(prefix="bench_otlp_"))
     work.mkdir(parents=True, exist_ok=True)
     src = work / "spans.json"
@@ -211,7 +211,8 @@ def otlp_main(gigabytes: float, keep: Path | None) -> None:
         "", "Target: peak memory under 2 GB. The document is never read whole: it is cut into "
         "spans while it streams (`workbench/loaders/_split.py`).",
     ])
-    write_section("load_otlp", body)
+    if write:
+        write_section("load_otlp", body)
     if keep is None:
         src.unlink()
         case.unlink(missing_ok=True)
@@ -232,9 +233,11 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="Work folder to keep (default: temp).")
     ap.add_argument("--otlp-gb", type=float, default=None,
                     help="Instead: load one pretty-printed OTLP file of this many GB.")
+    ap.add_argument("--no-write", action="store_true",
+                    help="print only: do not touch docs/benchmarks.md (for trial runs)")
     args = ap.parse_args()
     if args.otlp_gb:
-        otlp_main(args.otlp_gb, args.keep)
+        otlp_main(args.otlp_gb, args.keep, write=not args.no_write)
         return
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_load_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -278,7 +281,8 @@ def main() -> None:
         f"1-minute load average when the run ended was {load_avg:.1f} (other sessions share "
         "it), so wall times are inflated and the CPU ratio is the steadier figure.",
     ])
-    write_section("load", body)
+    if not args.no_write:
+        write_section("load", body)
 
 
 if __name__ == "__main__":

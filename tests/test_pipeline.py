@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,33 @@ def test_rerunning_one_detector_keeps_the_cohort_evidence(copy: Path) -> None:
     # the communities are rebuilt, so the cohorts over them are judged again, as wb.link does
     assert {"cot_elicitation", "cohort_churn", "cohort_harvest"} <= set(report.runs["detector"])
     assert case.sql(links).item() == full
+
+
+def test_an_earlier_runs_cohort_findings_do_not_shape_the_communities(
+        copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The communities are built before the cohort detectors judge the cohorts over them. On a
+    # case detected before, the cohort findings of that earlier run are still in `findings`
+    # then; read into the first hits, they would shape this run's communities, and detecting
+    # again would not give what detecting once gave.
+    from workbench import linking
+
+    case = wb.open(copy)
+    cohort_detectors = {d.name for d, _ in detectors_module.split(detectors_module.plan(
+        None, None))[1]}
+    earlier = set(case.sql("select distinct detector from findings")["detector"])
+    assert cohort_detectors & earlier  # the copy holds an earlier run's cohort findings
+    seen: list[set[str]] = []
+    original = linking.pair_weights
+
+    def spy(con: Any, config: Any) -> Any:
+        seen.append({r[0] for r in con.sql("select distinct detector from _hits").fetchall()})
+        return original(con, config)
+
+    monkeypatch.setattr(linking, "pair_weights", spy)
+    wb.detect(case)
+    assert seen[0]  # the account detectors' hits are there
+    assert not seen[0] & cohort_detectors
+    assert any(s & cohort_detectors for s in seen[1:])  # and this run's, once judged
 
 
 def test_a_failing_cohort_detector_rolls_the_run_back(copy: Path,

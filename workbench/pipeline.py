@@ -287,7 +287,10 @@ def _link_and_score(con: duckdb.DuckDBPyConnection, eng: Engine, config: RiskCon
     with steps.time("links"):
         links = eng.links(con, config)
     with steps.time("scores and communities"):
-        unmapped = scoring.detector_hits(con, config)      # _hits, _base
+        # the cohort detectors are judged again below, over this run's communities: what an
+        # earlier run of them found must not shape those communities
+        rejudged = [d.name for d, _ in cohort_plan]
+        unmapped = scoring.detector_hits(con, config, leave_out=rejudged)  # _hits, _base
         pairs = linking.pair_weights(con, config)         # reads _hits for the pair bonus
         member = linking.communities(pairs, config)
         linking.write_membership(con, member, pairs)       # _member, _pairs

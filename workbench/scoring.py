@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from workbench.config import LEAD_LEVELS, weights_table
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import duckdb
 
     from workbench.config import RiskConfig
@@ -61,9 +63,18 @@ def level_of(config: RiskConfig, risk: float) -> str | None:
     return None
 
 
-def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[str, int]:
+def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig,
+                  leave_out: Sequence[str] = ()) -> dict[str, int]:
     """Create temp tables `_hits` (account, detector: score, weight, contribution, evidence)
     and `_base` (account: base risk) from the latest run of each detector.
+
+    Args:
+        con: the case connection (inside the run's transaction).
+        config: the risk settings.
+        leave_out: detectors whose findings are not read: those the run judges again later
+            (the cohort detectors, before the communities they judge are built), so that
+            what an earlier run of them found never shapes this run's communities, and
+            detecting a case again gives what detecting it once gave.
 
     Returns the finding entity types that reach no account, with their counts.
     """
@@ -73,7 +84,9 @@ def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[st
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _hits AS
         with latest_run as (
-            select detector, arg_max(run_id, ran_at) as run_id from findings group by detector
+            select detector, arg_max(run_id, ran_at) as run_id from findings
+            where not list_contains($leave_out::VARCHAR[], detector)
+            group by detector
         ),
         latest as (
             select f.* from findings as f join latest_run as l using (detector, run_id)
@@ -126,7 +139,7 @@ def detector_hits(con: duckdb.DuckDBPyConnection, config: RiskConfig) -> dict[st
             max(score * weight) as contribution
         from weighted
         group by account_id, detector
-    """)
+    """, {"leave_out": list(leave_out)})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _base AS
         select account_id,
