@@ -50,14 +50,10 @@ def template_ids(norm: pl.Series) -> pl.Series:
         >>> template_ids(pl.Series(["write a poem about <name>", None])).to_list()
         ['fd9353b11efd269a', None]
     """
-    arr = norm.cast(pl.String).to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    n = len(arr)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
-    data = arr.buffers()[2]
-    view = memoryview(data) if data is not None else memoryview(b"")
+    from workbench.textfeatures._compiled import buffers
+
+    data, offsets, _ = buffers(norm)
+    view = memoryview(data)
     blake = hashlib.blake2b
     ends = offsets.tolist()
     out = [blake(view[a:b], digest_size=8).hexdigest()
