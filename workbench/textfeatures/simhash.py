@@ -53,7 +53,7 @@ def template_ids(norm: pl.Series) -> pl.Series:
     from workbench.textfeatures._compiled import buffers
 
     data, offsets, _ = buffers(norm)
-    view = memoryview(data)
+    view = memoryview(data.data)
     blake = hashlib.blake2b
     ends = offsets.tolist()
     out = [blake(view[a:b], digest_size=8).hexdigest()
