@@ -445,6 +445,17 @@ def per_core(res: dict[str, Any]) -> list[str]:
             f"(e.g. {cost * MONTH / 3600 / 24:,.1f} cores for one day)."]
 
 
+def _reruns(res: dict[str, Any]) -> str:
+    """The docs' note of which stages were measured again later, and at which commit."""
+    by: dict[tuple[str, str], list[str]] = {}
+    for name, st in res["stages"].items():
+        if isinstance(st.get("rerun"), dict):
+            key = (str(st["rerun"].get("commit")), str(st["rerun"].get("when")))
+            by.setdefault(key, []).append(name)
+    return "".join(f" Stages {', '.join(v)} rerun on the same case at commit {c} ({w}, "
+                   f"`bench/run.py --rerun`)." for (c, w), v in sorted(by.items()))
+
+
 def render() -> str:
     """The `run` section of docs/benchmarks.md from every kept result."""
     kept = sorted(RESULTS.glob("run-*.json"))
@@ -466,7 +477,7 @@ def render() -> str:
                   + (", real-traffic shape" if traffic == "real" else ""), "",
                   f"Machine: {r['machine']}. Run {r['when']}"
                   + (f" at commit {r['commit']}" if r.get("commit") else "")
-                  + f". Text: {shape}.", "",
+                  + f". Text: {shape}." + _reruns(r), "",
                   table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
                         summarise(r)), ""]
         parts += [*per_core(r), ""]
@@ -489,6 +500,34 @@ def _commit() -> str | None:
     return head + ("+" if dirty.strip() else "")
 
 
+def rerun(kept: Path, names: list[str], work: Path, n: int, *, write: bool) -> None:
+    """Run `names` again on `work` (the kept run's case, as it is) and replace their results.
+
+    For measuring a change to the later stages without redoing hours of simulate, load and
+    features: each rerun stage records the commit and time it was measured at, and the docs
+    say which stages were rerun.
+    """
+    if not kept.exists():
+        msg = f"bench: no kept result {kept.name} to rerun stages of; run it whole"
+        raise SystemExit(msg)
+    unknown_stages = sorted(set(names) - set(STAGES))
+    if unknown_stages:
+        msg = (f"bench: unknown stage(s) {', '.join(unknown_stages)}; "
+               f"choose from {', '.join(sorted(STAGES))}")
+        raise SystemExit(msg)
+    res = json.loads(kept.read_text())
+    for name in names:
+        out = stage(name, work, n)
+        out["rerun"] = {"commit": _commit(),
+                        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+        res["stages"][name] = out
+    kept.write_text(json.dumps(res, indent=1) + "\n")
+    print(table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
+                summarise(res)))
+    if write:
+        write_section("run", render())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=float, default=1e6)
@@ -499,6 +538,9 @@ def main() -> None:
                     help="real: every prompt and output distinct, of realistic length")
     ap.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     ap.add_argument("--render", action="store_true", help="only rebuild the docs section")
+    ap.add_argument("--rerun", metavar="STAGES",
+                    help="comma-separated stages to run again on the kept run's workdir; their "
+                         "results replace the kept ones, each stamped with its own commit")
     args = ap.parse_args()
     n = int(args.requests)
     TRAFFIC["mode"] = args.traffic
@@ -510,6 +552,11 @@ def main() -> None:
         write_section("run", render())
         return
     work.mkdir(parents=True, exist_ok=True)
+    suffix = "-real" if args.traffic == "real" else ""
+    kept = RESULTS / f"run-{n}-{args.engine}{suffix}.json"
+    if args.rerun:
+        rerun(kept, args.rerun.split(","), work, n, write=not args.no_write)
+        return
     plan = f"{args.engine}-real" if args.traffic == "real" else args.engine
     res: dict[str, Any] = {"requests": n, "engine": args.engine, "traffic": args.traffic,
                            "machine": machine(),
@@ -521,8 +568,7 @@ def main() -> None:
         if "failed" in res["stages"][name] and name in ("simulate", "load", "case", "realise"):
             break
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "-real" if args.traffic == "real" else ""
-    (RESULTS / f"run-{n}-{args.engine}{suffix}.json").write_text(json.dumps(res, indent=1) + "\n")
+    kept.write_text(json.dumps(res, indent=1) + "\n")
     print(table(["stage", "seconds", "rows/s", "peak MiB", "baseline s", "× baseline"],
                 summarise(res)))
     if not args.no_write:

@@ -79,6 +79,7 @@ def load_fixture(case: wb.Case, directory: Path) -> None:
     detector's gives `distribution_tests.jsonl`.
     """
     from workbench.cohorts import build_profiles
+    from workbench.textfeatures.simhash import template_id
 
     feature_cols = set(FEATURES.column_names) - {"request_id"}
     with case.connect(write=True) as con:
@@ -95,6 +96,9 @@ def load_fixture(case: wb.Case, directory: Path) -> None:
                 feats = [{"request_id": r["request_id"], **{k: r[k] for k in r
                                                              if k in feature_cols}}
                          for r in rows if feature_cols & set(r)]
+                for f in feats:  # as the features step writes them: template_id hashes the norm
+                    if f.get("prompt_norm") is not None and f.get("template_id") is None:
+                        f["template_id"] = template_id(f["prompt_norm"])
                 rows = [{k: v for k, v in r.items() if k not in feature_cols} for r in rows]
                 _insert(con, "features", feats)
             _insert(con, table, rows)

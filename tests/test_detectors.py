@@ -202,3 +202,23 @@ def test_markdown_module_entry_point() -> None:
     out = subprocess.run([sys.executable, "-m", "workbench.detectors", "--markdown"],
                          capture_output=True, text=True, check=True).stdout
     assert "## reseller_mixing" in out
+
+
+def test_no_detector_or_profile_query_reads_the_normalised_text() -> None:
+    """prompt_norm is a few KB a request on real traffic; template_id (its hash) stands for it.
+
+    Read in a join it is carried through the hash table and spilled: at 10M requests the four
+    content detectors that read it took 480 s under a 3 GB memory limit (bench/results).
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from workbench.cohorts import SQL as COHORT_SQL
+
+    texts = {name: d.sql for name, d in detectors().items()}
+    texts |= {p.name: p.read_text() for p in COHORT_SQL.glob("*.sql")}
+    readers = sorted(name for name, sql in texts.items()
+                     if any(c.name == "prompt_norm" for c in
+                            sqlglot.parse_one(sql.replace("{member}", "_member"), read="duckdb")
+                            .find_all(exp.Column)))
+    assert readers == []

@@ -18,18 +18,18 @@
 -- param: min_share float 0.2 Share of flagged requests at or above which the account is reported
 -- param: full_share float 0.5 Share at which the share part of the score reaches 1
 -- param: full_hours int 48 Distinct active hours at which persistence is full (a harvest runs round the clock for days; a benchmark run is a burst, and scores in proportion)
--- param: min_novelty float 0.1 Distinct items (prompt_norm, which masks names and numbers) per flagged request at or above which the account is reported: a benchmark rerun asks its fixed items again, a harvest needs new ones
+-- param: min_novelty float 0.1 Distinct items (template_id, the hash of prompt_norm, which masks names and numbers) per flagged request at or above which the account is reported: a benchmark rerun asks its fixed items again, a harvest needs new ones
 with per_account as (
     select r.account_id, count(*) as requests,
            sum(case when f.rubric_flag then 1 else 0 end) as flagged,
            count(distinct case when f.rubric_flag then hash(coalesce(r.prompt_text, r.request_id)) end)
                as distinct_flagged,
-           count(distinct case when f.rubric_flag then f.prompt_norm end) as distinct_items,
+           count(distinct case when f.rubric_flag then f.template_id end) as distinct_items,
            count(distinct date_trunc('hour', r.ts)) as active_hours,
            min(r.ts) as first_seen, max(r.ts) as last_seen
     from requests as r
     join features as f on f.request_id = r.request_id
-    where f.prompt_norm is not null
+    where f.template_id is not null
     group by r.account_id
 ),
 fired as (

@@ -27,7 +27,7 @@ with per_account as (
            min(r.ts) as first_seen, max(r.ts) as last_seen
     from requests as r
     join features as f on f.request_id = r.request_id
-    where f.prompt_norm is not null
+    where f.template_id is not null
     group by r.account_id
 ),
 fired as (

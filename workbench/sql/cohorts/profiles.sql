@@ -12,7 +12,7 @@ r as (
                 then array_to_string(list_sort(r.tool_names), ',') end as tool_set,
            r.thinking_budget, r.max_tokens, r.input_tokens, r.output_tokens, r.reasoning_tokens,
            coalesce(r.output_tokens, 0) >= (select p90 from long_cut) as long_output,
-           f.prompt_norm is not null as has_text, f.template_id, f.capability,
+           f.template_id is not null as has_text, f.template_id, f.capability,
            hash(coalesce(r.prompt_text, r.request_id)) as prompt_hash,
            coalesce(f.cot_flag, false) as cot, coalesce(f.rubric_flag, false) as rubric,
            coalesce(f.sensitive_flag, false) as sensitive,
