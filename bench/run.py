@@ -447,13 +447,14 @@ def per_core(res: dict[str, Any]) -> list[str]:
 
 def _reruns(res: dict[str, Any]) -> str:
     """The docs' note of which stages were measured again later, and at which commit."""
-    by: dict[tuple[str, str], list[str]] = {}
+    by: dict[str, list[tuple[str, str]]] = {}
     for name, st in res["stages"].items():
         if isinstance(st.get("rerun"), dict):
-            key = (str(st["rerun"].get("commit")), str(st["rerun"].get("when")))
-            by.setdefault(key, []).append(name)
-    return "".join(f" Stages {', '.join(v)} rerun on the same case at commit {c} ({w}, "
-                   f"`bench/run.py --rerun`)." for (c, w), v in sorted(by.items()))
+            by.setdefault(str(st["rerun"].get("commit")), []).append(
+                (name, str(st["rerun"].get("when"))))
+    return "".join(f" Stages {', '.join(n for n, _ in v)} rerun on the same case at commit {c} "
+                   f"(from {min(w for _, w in v)}, `bench/run.py --rerun`)."
+                   for c, v in sorted(by.items()))
 
 
 def render() -> str:
